@@ -1,0 +1,109 @@
+//! Codec adapters: decoding through image-rs with limits checked from the header, and one
+//! encoder adapter per output format. No pipeline logic lives here.
+
+mod jpeg;
+mod png;
+mod via_image;
+mod webp;
+
+use std::io::Cursor;
+
+use image::{ImageDecoder, ImageReader};
+
+use crate::error::{Error, Result, from_image};
+use crate::format::Format;
+use crate::limits::Limits;
+use crate::metadata::Metadata;
+use crate::options::EncodeOptions;
+use crate::pixels::Pixels;
+
+/// What the header says, before any pixel is decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub format: Format,
+    /// Stored size (before orientation).
+    pub width: u32,
+    pub height: u32,
+    /// EXIF orientation 1-8 (1 when absent).
+    pub orientation: u8,
+    /// Bytes of the decoder's own output buffer (native depth and channels).
+    pub decoded_bytes: u64,
+}
+
+impl Header {
+    /// Size after applying the orientation.
+    pub fn upright_size(&self) -> (u32, u32) {
+        if self.orientation >= 5 { (self.height, self.width) } else { (self.width, self.height) }
+    }
+}
+
+fn open<'a>(bytes: &'a [u8], format: Format, limits: &Limits) -> Result<impl ImageDecoder + 'a> {
+    let Some(image_format) = format.to_image() else {
+        return Err(Error::unsupported(format!("{format} input is recognised but not supported in this build")));
+    };
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
+    reader.limits(limits.to_image_limits());
+    let decoder = reader.into_decoder().map_err(|e| from_image(&format!("cannot read the {format} header"), e))?;
+    let (w, h) = decoder.dimensions();
+    limits.check_dimensions(w, h)?;
+    // image-rs does not reserve its output buffer against Limits (design.md §3): check here.
+    limits.check_memory(decoder.total_bytes())?;
+    Ok(decoder)
+}
+
+fn header_of(format: Format, decoder: &mut impl ImageDecoder) -> Header {
+    let (width, height) = decoder.dimensions();
+    let orientation = decoder.orientation().map(orientation_number).unwrap_or(1);
+    Header { format, width, height, orientation, decoded_bytes: decoder.total_bytes() }
+}
+
+/// Reads only the header: format, declared size, orientation. Enforces `limits`.
+pub fn read_header(bytes: &[u8], format: Format, limits: &Limits) -> Result<Header> {
+    let mut decoder = open(bytes, format, limits)?;
+    Ok(header_of(format, &mut decoder))
+}
+
+/// A decoded, upright image and its metadata.
+pub struct Decoded {
+    pub pixels: Pixels,
+    pub metadata: Metadata,
+}
+
+/// Decodes the first frame. `admit` sees the header before any pixel buffer is allocated
+/// and may refuse (the pipeline checks its memory estimate there).
+pub fn decode(bytes: &[u8], format: Format, limits: &Limits, admit: impl FnOnce(&Header) -> Result<()>) -> Result<Decoded> {
+    let mut decoder = open(bytes, format, limits)?;
+    let header = header_of(format, &mut decoder);
+    admit(&header)?;
+    let metadata = Metadata::read(&mut decoder);
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut image = image::DynamicImage::from_decoder(decoder).map_err(|e| from_image(&format!("cannot decode {format}"), e))?;
+    image.apply_orientation(orientation);
+    Ok(Decoded { pixels: Pixels::from_dynamic(image), metadata })
+}
+
+fn orientation_number(o: image::metadata::Orientation) -> u8 {
+    use image::metadata::Orientation as O;
+    match o {
+        O::NoTransforms => 1,
+        O::FlipHorizontal => 2,
+        O::Rotate180 => 3,
+        O::FlipVertical => 4,
+        O::Rotate90FlipH => 5,
+        O::Rotate90 => 6,
+        O::Rotate270FlipH => 7,
+        O::Rotate270 => 8,
+    }
+}
+
+/// Encodes `pixels` (already flattened if the format has no alpha) with the metadata the
+/// policy allowed.
+pub fn encode(pixels: &Pixels, format: Format, options: &EncodeOptions, metadata: &Metadata) -> Result<Vec<u8>> {
+    match format {
+        Format::Jpeg => jpeg::encode(pixels, options, metadata),
+        Format::Png => png::encode(pixels, options, metadata),
+        Format::WebP => webp::encode_lossless(pixels, metadata),
+        Format::Gif | Format::Bmp | Format::Tiff | Format::Qoi | Format::Ico => via_image::encode(pixels, format, metadata),
+        other => Err(Error::unsupported(format!("cannot write {other} in this build"))),
+    }
+}

@@ -1,0 +1,31 @@
+//! PNG output through the png crate directly: image-rs's wrapper cannot write XMP.
+
+use crate::error::{Error, Result};
+use crate::metadata::Metadata;
+use crate::options::{EncodeOptions, PngCompression};
+use crate::pixels::Pixels;
+
+pub fn encode(pixels: &Pixels, options: &EncodeOptions, metadata: &Metadata) -> Result<Vec<u8>> {
+    let fail = |e: png::EncodingError| Error::encode("PNG encoder failed").with_source(e);
+    let mut out = Vec::new();
+    let mut info = png::Info::with_size(pixels.width, pixels.height);
+    info.color_type = if pixels.has_alpha { png::ColorType::Rgba } else { png::ColorType::Rgb };
+    info.bit_depth = png::BitDepth::Eight;
+    info.icc_profile = metadata.icc.as_deref().map(Into::into);
+    info.exif_metadata = metadata.exif.as_deref().map(Into::into);
+    let mut encoder = png::Encoder::with_info(&mut out, info).map_err(fail)?;
+    encoder.set_compression(match options.png_compression {
+        PngCompression::Fastest => png::Compression::Fastest,
+        PngCompression::Fast => png::Compression::Fast,
+        PngCompression::Balanced => png::Compression::Balanced,
+        PngCompression::Max => png::Compression::High,
+    });
+    if let Some(xmp) = &metadata.xmp {
+        let text = String::from_utf8_lossy(xmp).into_owned();
+        encoder.add_itxt_chunk("XML:com.adobe.xmp".into(), text).map_err(fail)?;
+    }
+    let mut writer = encoder.write_header().map_err(fail)?;
+    writer.write_image_data(&pixels.data).map_err(fail)?;
+    writer.finish().map_err(fail)?;
+    Ok(out)
+}

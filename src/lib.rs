@@ -1,0 +1,47 @@
+//! imgbatch: convert, resize, orient and strip metadata from many images at once.
+//!
+//! The engine is pure Rust and knows nothing of files or the DOM: it takes bytes and a
+//! [`Job`] and returns encoded [`Output`]s. The CLI (`src/bin/imgbatch.rs`) and the wasm
+//! layer are thin adapters around it.
+//!
+//! ```no_run
+//! use imgbatch::{Format, Job, ResizeSpec, convert};
+//! let bytes = std::fs::read("photo.jpg").unwrap();
+//! let mut job = Job::new(Format::WebP);
+//! job.sizes = vec![ResizeSpec::LongEdge { px: 2048 }, "320".parse().unwrap()];
+//! for output in convert(&bytes, &job).unwrap() {
+//!     println!("{}x{}: {} bytes", output.width, output.height, output.bytes.len());
+//! }
+//! ```
+
+mod batch;
+mod codecs;
+mod error;
+mod format;
+mod frames;
+mod limits;
+mod metadata;
+mod options;
+mod pipeline;
+mod pixels;
+mod resize;
+
+pub use batch::{BatchOptions, BatchSummary, CancelToken, Event, FileResult, MemorySource, Source, run_batch};
+pub use codecs::Header;
+pub use error::{Error, ErrorKind, Result};
+pub use format::{FORMATS, Format, FormatInfo, decodable, encodable};
+pub use frames::frame_count;
+pub use limits::Limits;
+pub use metadata::{Metadata, exif_orientation};
+pub use options::{ChromaSubsampling, EncodeOptions, Filter, Fit, JpegPreset, Job, MetadataPolicy, PngCompression, ResizeSpec, Rgb};
+pub use pipeline::{Note, Output, SourceInfo, Timings, convert, estimate, inspect, sniff};
+pub use pixels::Pixels;
+pub use resize::Plan;
+
+/// Decodes the first frame, upright, as 8-bit RGB(A), with nothing else done: for tests
+/// that compare our pixels against a reference decoder, and for previews.
+pub fn decode_upright(bytes: &[u8], limits: &Limits) -> Result<Pixels> {
+    limits.check_input_bytes(bytes.len() as u64)?;
+    let format = sniff(bytes)?;
+    Ok(codecs::decode(bytes, format, limits, |_| Ok(()))?.pixels)
+}

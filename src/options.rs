@@ -1,0 +1,324 @@
+//! What a conversion should do: the [`Job`] and everything in it, with parsers for the short
+//! text forms the CLI and the web page share (`"2048"`, `"800x600:cover"`, `"50%"`, `"#fff"`).
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::format::Format;
+use crate::limits::Limits;
+
+/// One conversion: applied to every input of a batch.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Job {
+    /// Output format. Must be encodable.
+    pub format: Format,
+    pub encode: EncodeOptions,
+    /// One output per spec. Empty means one output at the source size.
+    pub sizes: Vec<ResizeSpec>,
+    pub filter: Filter,
+    /// Allow outputs larger than the source. Off by default: enlarging only adds blur.
+    pub enlarge: bool,
+    pub metadata: MetadataPolicy,
+    /// Colour behind transparent pixels for formats without alpha, and for `contain` padding.
+    pub background: Rgb,
+    pub limits: Limits,
+}
+
+impl Default for Job {
+    fn default() -> Self {
+        Job {
+            format: Format::Jpeg,
+            encode: EncodeOptions::default(),
+            sizes: Vec::new(),
+            filter: Filter::default(),
+            enlarge: false,
+            metadata: MetadataPolicy::default(),
+            background: Rgb::WHITE,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Job {
+    pub fn new(format: Format) -> Self {
+        Job { format, ..Job::default() }
+    }
+
+    /// Rejects contradictory or out-of-range settings before any file is touched.
+    pub fn validate(&self) -> Result<()> {
+        let info = self.format.info();
+        if !info.can_encode {
+            return Err(Error::unsupported(format!("cannot write {} in this build", info.name)));
+        }
+        if !(1..=100).contains(&self.encode.quality) {
+            return Err(Error::invalid_options(format!("quality {} is outside 1-100", self.encode.quality)));
+        }
+        for spec in &self.sizes {
+            spec.validate()?;
+        }
+        Ok(())
+    }
+}
+
+/// Encoder settings. Each format reads the fields that apply to it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EncodeOptions {
+    /// Lossy quality 1-100 (JPEG). Default 82.
+    pub quality: u8,
+    /// Progressive JPEG (smaller, renders coarse-to-fine). Default on.
+    pub progressive: bool,
+    pub chroma: ChromaSubsampling,
+    pub jpeg_preset: JpegPreset,
+    pub png_compression: PngCompression,
+}
+
+impl Default for EncodeOptions {
+    fn default() -> Self {
+        EncodeOptions {
+            quality: 82,
+            progressive: true,
+            chroma: ChromaSubsampling::default(),
+            jpeg_preset: JpegPreset::default(),
+            png_compression: PngCompression::default(),
+        }
+    }
+}
+
+/// Chroma subsampling for JPEG. 4:2:0 halves colour resolution both ways (smallest, the
+/// camera default); 4:4:4 keeps it (for text, graphics and red detail).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChromaSubsampling {
+    #[default]
+    #[serde(rename = "420")]
+    S420,
+    #[serde(rename = "422")]
+    S422,
+    #[serde(rename = "444")]
+    S444,
+}
+
+/// JPEG encoder effort.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JpegPreset {
+    /// No trellis, no Huffman optimisation: several times faster, files ~15% larger.
+    Fast,
+    /// Trellis quantisation, optimised Huffman tables, deringing.
+    #[default]
+    Balanced,
+    /// Balanced plus scan optimisation: a little smaller, slower.
+    Smallest,
+}
+
+/// PNG deflate effort, from fastest to smallest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PngCompression {
+    Fastest,
+    #[default]
+    Fast,
+    Balanced,
+    Max,
+}
+
+/// Resampling filter.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Filter {
+    #[default]
+    Lanczos3,
+    Mitchell,
+    CatmullRom,
+    Bilinear,
+    Box,
+    Nearest,
+}
+
+/// What happens to metadata.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetadataPolicy {
+    /// Drop EXIF (camera, date, GPS), XMP, IPTC and comments; keep the ICC colour profile,
+    /// because without it colours shift.
+    #[default]
+    Strip,
+    /// Carry EXIF (orientation reset to upright), ICC and XMP into outputs that hold them.
+    Keep,
+}
+
+/// How an exact `WxH` box is filled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fit {
+    /// Scale to fit inside the box, keep the aspect ratio; the output is at most W×H.
+    Inside,
+    /// Scale to fit inside, then pad to exactly W×H with the background colour.
+    Contain,
+    /// Scale to cover the box, then crop the centre to exactly W×H.
+    Cover,
+    /// Stretch to exactly W×H, ignoring the aspect ratio.
+    Fill,
+}
+
+/// One output size.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ResizeSpec {
+    /// Keep the source size.
+    Original,
+    /// The longer side becomes N.
+    LongEdge { px: u32 },
+    /// The shorter side becomes N.
+    ShortEdge { px: u32 },
+    /// The width becomes N, height follows.
+    Width { px: u32 },
+    /// The height becomes N, width follows.
+    Height { px: u32 },
+    /// A W×H box, filled as `fit` says.
+    Box { width: u32, height: u32, fit: Fit },
+    /// Scale both sides by a percentage.
+    Percent { percent: f32 },
+}
+
+impl ResizeSpec {
+    fn validate(&self) -> Result<()> {
+        let bad = |what: String| Err(Error::invalid_options(what));
+        match *self {
+            ResizeSpec::LongEdge { px } | ResizeSpec::ShortEdge { px } | ResizeSpec::Width { px } | ResizeSpec::Height { px }
+                if px == 0 =>
+            {
+                bad("a size of 0 px".into())
+            }
+            ResizeSpec::Box { width, height, .. } if width == 0 || height == 0 => bad(format!("a {width}x{height} box")),
+            ResizeSpec::Percent { percent } if !(percent > 0.0 && percent <= 1000.0) => {
+                bad(format!("{percent}% is outside 0-1000%"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A short label for file names: `2048`, `800x600`, `50pct`, `orig`.
+    pub fn label(&self) -> String {
+        match *self {
+            ResizeSpec::Original => "orig".into(),
+            ResizeSpec::LongEdge { px } => px.to_string(),
+            ResizeSpec::ShortEdge { px } => format!("s{px}"),
+            ResizeSpec::Width { px } => format!("w{px}"),
+            ResizeSpec::Height { px } => format!("h{px}"),
+            ResizeSpec::Box { width, height, fit: Fit::Inside } => format!("{width}x{height}"),
+            ResizeSpec::Box { width, height, fit } => format!("{width}x{height}-{}", fit_name(fit)),
+            ResizeSpec::Percent { percent } => format!("{percent}pct"),
+        }
+    }
+}
+
+fn fit_name(fit: Fit) -> &'static str {
+    match fit {
+        Fit::Inside => "inside",
+        Fit::Contain => "contain",
+        Fit::Cover => "cover",
+        Fit::Fill => "fill",
+    }
+}
+
+impl FromStr for Fit {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "inside" => Ok(Fit::Inside),
+            "contain" => Ok(Fit::Contain),
+            "cover" => Ok(Fit::Cover),
+            "fill" => Ok(Fit::Fill),
+            other => Err(Error::invalid_options(format!("unknown fit '{other}' (inside, contain, cover, fill)"))),
+        }
+    }
+}
+
+/// The text form of a size, shared by the CLI and the web page:
+///
+/// | text | meaning |
+/// |---|---|
+/// | `orig` | source size |
+/// | `2048` | long edge 2048 |
+/// | `s720` | short edge 720 |
+/// | `w720`, `h480` | width 720 / height 480 |
+/// | `800x600` | fit inside 800×600 |
+/// | `800x600:cover` | exactly 800×600, fit `inside`, `contain`, `cover` or `fill` |
+/// | `50%` | half size |
+impl FromStr for ResizeSpec {
+    type Err = Error;
+    fn from_str(text: &str) -> Result<Self> {
+        let s = text.trim().to_ascii_lowercase();
+        let bad = || Error::invalid_options(format!("cannot read size '{text}' (try 2048, s720, w720, h480, 800x600, 800x600:cover, 50%)"));
+        let px = |digits: &str| digits.parse::<u32>().map_err(|_| bad());
+        let spec = if s == "orig" || s == "original" {
+            ResizeSpec::Original
+        } else if let Some(p) = s.strip_suffix('%') {
+            ResizeSpec::Percent { percent: p.parse::<f32>().map_err(|_| bad())? }
+        } else if let Some(n) = s.strip_prefix('s') {
+            ResizeSpec::ShortEdge { px: px(n)? }
+        } else if let Some(n) = s.strip_prefix('w') {
+            ResizeSpec::Width { px: px(n)? }
+        } else if let Some(n) = s.strip_prefix('h') {
+            ResizeSpec::Height { px: px(n)? }
+        } else if let Some((dims, fit)) = s.split_once('x').map(|(w, rest)| {
+            let (h, fit) = rest.split_once(':').unwrap_or((rest, "inside"));
+            ((w.to_string(), h.to_string()), fit.to_string())
+        }) {
+            ResizeSpec::Box { width: px(&dims.0)?, height: px(&dims.1)?, fit: fit.parse()? }
+        } else {
+            ResizeSpec::LongEdge { px: px(&s)? }
+        };
+        spec.validate()?;
+        Ok(spec)
+    }
+}
+
+impl FromStr for Filter {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "lanczos3" | "lanczos" => Ok(Filter::Lanczos3),
+            "mitchell" => Ok(Filter::Mitchell),
+            "catmullrom" | "catmull-rom" => Ok(Filter::CatmullRom),
+            "bilinear" => Ok(Filter::Bilinear),
+            "box" => Ok(Filter::Box),
+            "nearest" => Ok(Filter::Nearest),
+            other => Err(Error::invalid_options(format!(
+                "unknown filter '{other}' (lanczos3, mitchell, catmullrom, bilinear, box, nearest)"
+            ))),
+        }
+    }
+}
+
+/// An opaque 8-bit sRGB colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rgb(pub [u8; 3]);
+
+impl Rgb {
+    pub const WHITE: Rgb = Rgb([255, 255, 255]);
+}
+
+impl FromStr for Rgb {
+    type Err = Error;
+    /// `#rrggbb`, `rrggbb`, `#rgb`, `white` or `black`.
+    fn from_str(text: &str) -> Result<Self> {
+        let s = text.trim().trim_start_matches('#').to_ascii_lowercase();
+        let bad = || Error::invalid_options(format!("cannot read colour '{text}' (try #ffffff)"));
+        let hex = |h: &str| u8::from_str_radix(h, 16).map_err(|_| bad());
+        match s.as_str() {
+            "white" => Ok(Rgb::WHITE),
+            "black" => Ok(Rgb([0, 0, 0])),
+            _ if s.len() == 6 && s.is_ascii() => Ok(Rgb([hex(&s[0..2])?, hex(&s[2..4])?, hex(&s[4..6])?])),
+            _ if s.len() == 3 && s.is_ascii() => {
+                let d = |i: usize| hex(&s[i..i + 1]).map(|v| v * 17);
+                Ok(Rgb([d(0)?, d(1)?, d(2)?]))
+            }
+            _ => Err(bad()),
+        }
+    }
+}

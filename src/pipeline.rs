@@ -1,0 +1,176 @@
+//! One file through the whole pipeline: sniff, check limits, decode, orient, resize,
+//! flatten, encode, attach metadata.
+
+use serde::Serialize;
+use web_time::Instant;
+
+use crate::codecs::{self, Header};
+use crate::error::{Error, Result};
+use crate::format::Format;
+use crate::frames::frame_count;
+use crate::limits::Limits;
+use crate::options::{Job, ResizeSpec};
+use crate::resize::{self, Plan};
+
+/// One encoded output.
+#[derive(Clone, Debug, Serialize)]
+pub struct Output {
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+    pub format: Format,
+    pub width: u32,
+    pub height: u32,
+    /// The size spec's label (`2048`, `800x600-cover`, `orig`), for name templates.
+    pub label: String,
+    pub timings: Timings,
+    pub notes: Vec<Note>,
+}
+
+/// Milliseconds per stage. Decoding is shared by all outputs of one input, so each output
+/// reports the same decode time.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Timings {
+    pub decode_ms: f64,
+    pub resize_ms: f64,
+    pub encode_ms: f64,
+}
+
+/// Something the user should know about an output that is not an error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "kebab-case")]
+pub enum Note {
+    /// The input was animated; only its first frame was converted.
+    FramesDropped { frames: u32 },
+    /// Transparent pixels were composited onto the background (the format has no alpha).
+    AlphaFlattened,
+    /// The output was shrunk to fit the format's maximum size (ICO: 256).
+    FittedToFormat { max_side: u32 },
+}
+
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Note::FramesDropped { frames } => write!(f, "animated: kept the first of {frames} frames"),
+            Note::AlphaFlattened => f.write_str("transparency flattened onto the background"),
+            Note::FittedToFormat { max_side } => write!(f, "shrunk to fit the format's {max_side} px maximum"),
+        }
+    }
+}
+
+/// What an input is, from its header alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct SourceInfo {
+    pub format: Format,
+    /// Upright size (after EXIF orientation).
+    pub width: u32,
+    pub height: u32,
+    pub frames: u32,
+}
+
+/// Finds the format from the magic bytes and checks this build can read it.
+pub fn sniff(bytes: &[u8]) -> Result<Format> {
+    let format = Format::sniff(bytes).ok_or_else(|| Error::unsupported("not a recognised image format"))?;
+    if !format.info().can_decode {
+        return Err(Error::unsupported(format!("{format} input is recognised but not supported in this build")));
+    }
+    Ok(format)
+}
+
+/// Reads the header only: format, upright size, frame count. Enforces `limits`.
+pub fn inspect(bytes: &[u8], limits: &Limits) -> Result<SourceInfo> {
+    limits.check_input_bytes(bytes.len() as u64)?;
+    let format = sniff(bytes)?;
+    let header = codecs::read_header(bytes, format, limits)?;
+    let (width, height) = header.upright_size();
+    Ok(SourceInfo { format, width, height, frames: frame_count(format, bytes) })
+}
+
+fn sizes(job: &Job) -> &[ResizeSpec] {
+    if job.sizes.is_empty() { &[ResizeSpec::Original] } else { &job.sizes }
+}
+
+/// Estimated peak memory to convert a file with this header: the input, the decoder's
+/// buffer, the 8-bit working copy and its rotated copy, and per output the resized image,
+/// its flattened copy and the encoder's working set.
+pub fn estimate_peak_memory(header: &Header, input_bytes: u64, job: &Job) -> u64 {
+    let (w, h) = header.upright_size();
+    let source_px = u64::from(w) * u64::from(h);
+    let max_side = job.format.info().max_side;
+    let outputs: u64 = sizes(job)
+        .iter()
+        .map(|spec| {
+            let (cw, ch) = Plan::new(w, h, spec, job.enlarge, max_side).canvas;
+            u64::from(cw) * u64::from(ch) * 4 * 3
+        })
+        .sum();
+    input_bytes + header.decoded_bytes + source_px * 4 * 2 + outputs
+}
+
+/// Reads the header and estimates the peak memory of converting `bytes` with `job`,
+/// without decoding. The batch scheduler admits jobs by this figure.
+pub fn estimate(bytes: &[u8], job: &Job) -> Result<u64> {
+    job.limits.check_input_bytes(bytes.len() as u64)?;
+    let format = sniff(bytes)?;
+    let header = codecs::read_header(bytes, format, &job.limits)?;
+    Ok(estimate_peak_memory(&header, bytes.len() as u64, job))
+}
+
+/// Converts one image: one output per size in the job (one at the source size if none).
+pub fn convert(bytes: &[u8], job: &Job) -> Result<Vec<Output>> {
+    job.validate()?;
+    job.limits.check_input_bytes(bytes.len() as u64)?;
+    let format = sniff(bytes)?;
+    let started = Instant::now();
+    let decoded = codecs::decode(bytes, format, &job.limits, |header| {
+        job.limits.check_memory(estimate_peak_memory(header, bytes.len() as u64, job))
+    })?;
+    let decode_ms = ms_since(started);
+    let frames = frame_count(format, bytes);
+    let info = job.format.info();
+    let source = &decoded.pixels;
+    let metadata = decoded.metadata.for_output(job.metadata, info);
+
+    sizes(job)
+        .iter()
+        .map(|spec| {
+            let mut notes = Vec::new();
+            if frames > 1 {
+                notes.push(Note::FramesDropped { frames });
+            }
+            let plan = Plan::new(source.width, source.height, spec, job.enlarge, info.max_side);
+            if plan.capped {
+                notes.extend(info.max_side.map(|max_side| Note::FittedToFormat { max_side }));
+            }
+            let started = Instant::now();
+            let resized = if plan.is_identity(source.width, source.height) {
+                None
+            } else {
+                Some(resize::apply(source, &plan, job.filter, job.background)?)
+            };
+            let resize_ms = ms_since(started);
+            let mut pixels = resized.as_ref().unwrap_or(source);
+            let flattened;
+            if pixels.has_alpha && !info.alpha {
+                flattened = pixels.flatten(job.background);
+                pixels = &flattened;
+                notes.push(Note::AlphaFlattened);
+            }
+            let started = Instant::now();
+            let bytes = codecs::encode(pixels, job.format, &job.encode, &metadata)?;
+            let encode_ms = ms_since(started);
+            Ok(Output {
+                bytes,
+                format: job.format,
+                width: pixels.width,
+                height: pixels.height,
+                label: spec.label(),
+                timings: Timings { decode_ms, resize_ms, encode_ms },
+                notes,
+            })
+        })
+        .collect()
+}
+
+fn ms_since(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1000.0
+}
