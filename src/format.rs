@@ -125,7 +125,7 @@ pub static FORMATS: [FormatInfo; 17] = [
     .note("print and archive; uncompressed output"),
     row(Format::Bmp, "bmp", "BMP", &["bmp", "dib"], "image/bmp", |b| b.starts_with(b"BM"))
         .encodes(true, false, false, false),
-    row(Format::Ico, "ico", "ICO", &["ico", "cur"], "image/x-icon", |b| b.starts_with(&[0, 0, 1, 0]) || b.starts_with(&[0, 0, 2, 0]))
+    row(Format::Ico, "ico", "ICO", &["ico", "cur"], "image/x-icon", looks_like_ico)
         .encodes(true, false, false, false)
         .max_side(256)
         .note("icons; outputs are fitted inside 256x256"),
@@ -167,6 +167,15 @@ fn iso_brand(b: &[u8], brands: &[&[u8; 4]]) -> bool {
     std::iter::once(&b[8..12])
         .chain(b[16..end].chunks_exact(4))
         .any(|brand| brands.iter().any(|want| brand == &want[..]))
+}
+
+/// ICO/CUR's 4-byte signature (`00 00 01 00` / `00 00 02 00`) is also how many TGA files
+/// begin, so also require at least one directory entry with a zero reserved byte.
+fn looks_like_ico(b: &[u8]) -> bool {
+    (b.starts_with(&[0, 0, 1, 0]) || b.starts_with(&[0, 0, 2, 0]))
+        && b.len() >= 22
+        && u16::from_le_bytes([b[4], b[5]]) > 0
+        && b[9] == 0
 }
 
 /// TGA has no magic number. Its 18-byte header is constrained enough to sniff: a colour map

@@ -101,6 +101,15 @@ pub fn exif_orientation(exif: &[u8]) -> Option<u8> {
     })
 }
 
+/// Reads `tiff:Orientation` (1-8) from an XMP packet, in attribute or element form.
+pub fn xmp_orientation(xmp: &[u8]) -> Option<u8> {
+    let text = std::str::from_utf8(xmp).ok()?;
+    let at = text.find("tiff:Orientation")? + "tiff:Orientation".len();
+    let value = text[at..].trim_start_matches(['=', '"', '\'', '>']);
+    let digit = value.bytes().next().filter(u8::is_ascii_digit)? - b'0';
+    (1..=8).contains(&digit).then_some(digit)
+}
+
 /// XMP repeats the orientation as `tiff:Orientation`, as an attribute or an element.
 fn reset_xmp_orientation(xmp: &[u8]) -> Vec<u8> {
     let Ok(text) = std::str::from_utf8(xmp) else { return xmp.to_vec() };
@@ -133,6 +142,13 @@ fn reset_xmp_orientation(xmp: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xmp_orientation_is_read_in_both_forms() {
+        assert_eq!(xmp_orientation(br#"<x tiff:Orientation="6"/>"#), Some(6));
+        assert_eq!(xmp_orientation(b"<tiff:Orientation>3</tiff:Orientation>"), Some(3));
+        assert_eq!(xmp_orientation(b"<tiff:Orientation>9</tiff:Orientation>"), None);
+    }
 
     #[test]
     fn xmp_orientation_is_reset_in_both_forms() {

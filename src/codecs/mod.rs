@@ -51,16 +51,30 @@ fn open<'a>(bytes: &'a [u8], format: Format, limits: &Limits) -> Result<impl Ima
     Ok(decoder)
 }
 
-fn header_of(format: Format, decoder: &mut impl ImageDecoder) -> Header {
+/// The orientation to apply: EXIF's tag, else XMP's `tiff:Orientation`, else the
+/// decoder's own (TIFF keeps it in the image's IFD). We read EXIF ourselves because
+/// image-rs misses it when a WebP EXIF chunk keeps the `Exif\0\0` prefix.
+fn orientation_of(decoder: &mut impl ImageDecoder, metadata: &Metadata) -> u8 {
+    metadata
+        .exif
+        .as_deref()
+        .and_then(crate::metadata::exif_orientation)
+        .or_else(|| metadata.xmp.as_deref().and_then(crate::metadata::xmp_orientation))
+        .or_else(|| decoder.orientation().ok().map(orientation_number))
+        .unwrap_or(1)
+}
+
+fn header_of(format: Format, decoder: &mut impl ImageDecoder, metadata: &Metadata) -> Header {
     let (width, height) = decoder.dimensions();
-    let orientation = decoder.orientation().map(orientation_number).unwrap_or(1);
+    let orientation = orientation_of(decoder, metadata);
     Header { format, width, height, orientation, decoded_bytes: decoder.total_bytes() }
 }
 
 /// Reads only the header: format, declared size, orientation. Enforces `limits`.
 pub fn read_header(bytes: &[u8], format: Format, limits: &Limits) -> Result<Header> {
     let mut decoder = open(bytes, format, limits)?;
-    Ok(header_of(format, &mut decoder))
+    let metadata = Metadata::read(&mut decoder);
+    Ok(header_of(format, &mut decoder, &metadata))
 }
 
 /// A decoded, upright image and its metadata.
@@ -73,10 +87,11 @@ pub struct Decoded {
 /// and may refuse (the pipeline checks its memory estimate there).
 pub fn decode(bytes: &[u8], format: Format, limits: &Limits, admit: impl FnOnce(&Header) -> Result<()>) -> Result<Decoded> {
     let mut decoder = open(bytes, format, limits)?;
-    let header = header_of(format, &mut decoder);
-    admit(&header)?;
     let metadata = Metadata::read(&mut decoder);
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let header = header_of(format, &mut decoder, &metadata);
+    admit(&header)?;
+    let orientation = image::metadata::Orientation::from_exif(header.orientation)
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut image = image::DynamicImage::from_decoder(decoder).map_err(|e| from_image(&format!("cannot decode {format}"), e))?;
     image.apply_orientation(orientation);
     Ok(Decoded { pixels: Pixels::from_dynamic(image), metadata })
