@@ -16,9 +16,9 @@
 
 mod batch;
 mod codecs;
+mod container;
 mod error;
 mod format;
-mod frames;
 mod limits;
 mod metadata;
 mod options;
@@ -30,7 +30,7 @@ pub use batch::{BatchOptions, BatchSummary, CancelToken, Event, FileResult, Memo
 pub use codecs::Header;
 pub use error::{Error, ErrorKind, Result};
 pub use format::{FORMATS, Format, FormatInfo, decodable, encodable};
-pub use frames::frame_count;
+pub use container::frame_count;
 pub use limits::Limits;
 pub use metadata::{Metadata, exif_orientation};
 pub use options::{ChromaSubsampling, EncodeOptions, Filter, Fit, JpegPreset, Job, MetadataPolicy, PngCompression, ResizeSpec, Rgb};

@@ -18,6 +18,9 @@ pub struct Limits {
     pub max_pixels: u64,
     /// Largest estimated peak memory for converting one file, in bytes. Default 3 GiB.
     pub max_memory: u64,
+    /// Largest inflated size of one compressed PNG text chunk. Default 1 MiB, as Pillow:
+    /// a small file whose text inflates to megabytes is a decompression bomb.
+    pub max_text_chunk: u64,
 }
 
 impl Default for Limits {
@@ -27,6 +30,7 @@ impl Default for Limits {
             max_side: 40_000,
             max_pixels: 200_000_000,
             max_memory: 3 << 30,
+            max_text_chunk: 1 << 20,
         }
     }
 }
@@ -34,7 +38,13 @@ impl Default for Limits {
 impl Limits {
     /// No practical limit. For trusted inputs only.
     pub fn none() -> Self {
-        Limits { max_input_bytes: u64::MAX, max_side: u32::MAX, max_pixels: u64::MAX, max_memory: u64::MAX }
+        Limits {
+            max_input_bytes: u64::MAX,
+            max_side: u32::MAX,
+            max_pixels: u64::MAX,
+            max_memory: u64::MAX,
+            max_text_chunk: u64::MAX,
+        }
     }
 
     pub fn check_input_bytes(&self, len: u64) -> Result<()> {
@@ -52,17 +62,33 @@ impl Limits {
         if width == 0 || height == 0 {
             return Err(Error::decode(format!("header declares an empty image ({width}x{height})")));
         }
-        if width > self.max_side || height > self.max_side {
+        self.check_extent(u64::from(width), u64::from(height))
+    }
+
+    /// Checks a size declared anywhere in the file (a GIF frame, a BMP header) against the
+    /// side and pixel limits.
+    pub fn check_extent(&self, width: u64, height: u64) -> Result<()> {
+        if width > u64::from(self.max_side) || height > u64::from(self.max_side) {
             return Err(Error::limit(format!(
                 "image declares {width}x{height}, over the {} px per side limit",
                 self.max_side
             )));
         }
-        let pixels = u64::from(width) * u64::from(height);
+        let pixels = width.saturating_mul(height);
         if pixels > self.max_pixels {
             return Err(Error::limit(format!(
                 "image declares {width}x{height} = {pixels} pixels, over the {} pixel limit",
                 self.max_pixels
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn check_text_chunk(&self, inflated: u64) -> Result<()> {
+        if inflated > self.max_text_chunk {
+            return Err(Error::limit(format!(
+                "a PNG text chunk inflates past {} bytes, over the {}-byte limit (decompression bomb)",
+                self.max_text_chunk, self.max_text_chunk
             )));
         }
         Ok(())

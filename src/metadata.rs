@@ -87,6 +87,30 @@ pub fn reset_exif_orientation(exif: &mut [u8]) {
     }
 }
 
+/// Reads a SHORT or LONG tag of a TIFF structure's first IFD (EXIF blobs and TIFF files).
+pub(crate) fn tiff_ifd0_value(b: &[u8], tag: u16) -> Option<u32> {
+    let big_endian = match b.get(0..2)? {
+        b"MM" => true,
+        b"II" => false,
+        _ => return None,
+    };
+    let u16_at = |at: usize| -> Option<u16> {
+        let bytes: [u8; 2] = b.get(at..at + 2)?.try_into().ok()?;
+        Some(if big_endian { u16::from_be_bytes(bytes) } else { u16::from_le_bytes(bytes) })
+    };
+    let u32_at = |at: usize| -> Option<u32> {
+        let bytes: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
+        Some(if big_endian { u32::from_be_bytes(bytes) } else { u32::from_le_bytes(bytes) })
+    };
+    let ifd = u32_at(4)? as usize;
+    let count = u16_at(ifd)?;
+    (0..usize::from(count)).map(|i| ifd + 2 + i * 12).find(|&e| u16_at(e) == Some(tag)).and_then(|e| match u16_at(e + 2)? {
+        3 => u16_at(e + 8).map(u32::from),
+        4 => u32_at(e + 8),
+        _ => None,
+    })
+}
+
 /// Reads the Orientation tag of IFD0 (1-8), for tests and reports.
 pub fn exif_orientation(exif: &[u8]) -> Option<u8> {
     image::metadata::Orientation::from_exif_chunk(exif).map(|o| match o {

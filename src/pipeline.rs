@@ -7,7 +7,7 @@ use web_time::Instant;
 use crate::codecs::{self, Header};
 use crate::error::{Error, Result};
 use crate::format::Format;
-use crate::frames::frame_count;
+use crate::container::frame_count;
 use crate::limits::Limits;
 use crate::options::{Job, ResizeSpec};
 use crate::resize::{self, Plan};

@@ -41,6 +41,15 @@ fn open<'a>(bytes: &'a [u8], format: Format, limits: &Limits) -> Result<impl Ima
     let Some(image_format) = format.to_image() else {
         return Err(Error::unsupported(format!("{format} input is recognised but not supported in this build")));
     };
+    if let Some((w, h)) = crate::container::declared_size(format, bytes) {
+        limits.check_extent(w, h)?;
+    }
+    if format == Format::Png {
+        let cap = usize::try_from(limits.max_text_chunk).unwrap_or(usize::MAX).min(64 << 20);
+        for size in crate::container::png_text_sizes(bytes, cap) {
+            limits.check_text_chunk(size as u64)?;
+        }
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
     reader.limits(limits.to_image_limits());
     let decoder = reader.into_decoder().map_err(|e| from_image(&format!("cannot read the {format} header"), e))?;
