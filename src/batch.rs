@@ -187,12 +187,14 @@ pub fn run_batch<S: Source>(
                 };
                 drop(bytes);
                 let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+                // The outputs live until the callback has handed them on (written them, sent
+                // them to the page), so the memory is released only after it returns.
+                finish(FileResult { index, name, input_bytes, elapsed_ms, outcome });
                 if let Ok(mut s) = state.lock() {
                     s.files -= 1;
                     s.memory -= estimate;
                 }
                 room.notify_all();
-                finish(FileResult { index, name, input_bytes, elapsed_ms, outcome });
             });
         }
     });

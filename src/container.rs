@@ -88,6 +88,33 @@ pub fn declared_size(format: Format, b: &[u8]) -> Option<(u64, u64)> {
     }
 }
 
+/// True when a JPEG's compressed data stops before its end-of-image marker. zune-jpeg fills
+/// the missing rows with grey and reports success; a user must be told their file is cut.
+/// Walks the marker segments to the first scan, then looks for EOI (`FF D9`) after it:
+/// entropy-coded data escapes every `FF`, so only a real marker can match.
+pub fn jpeg_is_truncated(b: &[u8]) -> bool {
+    let mut pos = 2;
+    loop {
+        // Fill bytes: any number of FF before a marker code.
+        while b.get(pos) == Some(&0xFF) && b.get(pos + 1) == Some(&0xFF) {
+            pos += 1;
+        }
+        let (Some(&0xFF), Some(&marker)) = (b.get(pos), b.get(pos + 1)) else {
+            return false; // malformed header: the decoder gives the real error
+        };
+        match marker {
+            0xDA => return !b[pos..].windows(2).any(|w| w == [0xFF, 0xD9]),
+            0xD0..=0xD7 | 0x01 => pos += 2,
+            _ => {
+                let Some(len) = b.get(pos + 2..pos + 4).map(|l| usize::from(u16::from_be_bytes([l[0], l[1]]))) else {
+                    return true;
+                };
+                pos += 2 + len;
+            }
+        }
+    }
+}
+
 /// Inflated sizes of a PNG's compressed text chunks (zTXt, compressed iTXt), each counted
 /// up to `cap` + 1 bytes so a bomb costs at most that much work.
 pub fn png_text_sizes(b: &[u8], cap: usize) -> Vec<usize> {

@@ -101,6 +101,9 @@ pub fn decode(bytes: &[u8], format: Format, limits: &Limits, admit: impl FnOnce(
     admit(&header)?;
     let orientation = image::metadata::Orientation::from_exif(header.orientation)
         .unwrap_or(image::metadata::Orientation::NoTransforms);
+    if format == Format::Jpeg && crate::container::jpeg_is_truncated(bytes) {
+        return Err(Error::decode("JPEG is truncated: its image data stops before the end marker"));
+    }
     let mut image = image::DynamicImage::from_decoder(decoder).map_err(|e| from_image(&format!("cannot decode {format}"), e))?;
     image.apply_orientation(orientation);
     Ok(Decoded { pixels: Pixels::from_dynamic(image), metadata })
