@@ -45,7 +45,10 @@ pub struct BatchOptions {
 
 impl Default for BatchOptions {
     fn default() -> Self {
-        BatchOptions { concurrency: rayon::current_num_threads(), memory_budget: 2 << 30 }
+        BatchOptions {
+            concurrency: rayon::current_num_threads(),
+            memory_budget: 2 << 30,
+        }
     }
 }
 
@@ -161,14 +164,18 @@ pub fn run_batch<S: Source>(
                 }
             };
             let mut guard = wait_until(&state, &room, |s| {
-                s.files < concurrency && (s.files == 0 || s.memory + estimate <= options.memory_budget)
+                s.files < concurrency
+                    && (s.files == 0 || s.memory + estimate <= options.memory_budget)
             });
             if let Some(s) = guard.as_mut() {
                 s.files += 1;
                 s.memory += estimate;
             }
             drop(guard);
-            on_event(Event::Started { index, name: name.clone() });
+            on_event(Event::Started {
+                index,
+                name: name.clone(),
+            });
             let (state, room, finish, cancel) = (&state, &room, &finish, cancel);
             scope.spawn(move |_| {
                 let started = Instant::now();
@@ -176,20 +183,29 @@ pub fn run_batch<S: Source>(
                     Err(Error::cancelled())
                 } else {
                     // Last resort: a panic in a decoder must cost one file, not the batch.
-                    catch_unwind(AssertUnwindSafe(|| pipeline::convert(&bytes, job))).unwrap_or_else(|panic| {
-                        let what = panic
-                            .downcast_ref::<&str>()
-                            .map(|s| s.to_string())
-                            .or_else(|| panic.downcast_ref::<String>().cloned())
-                            .unwrap_or_else(|| "unknown panic".into());
-                        Err(Error::internal(format!("the converter crashed on this file: {what}")))
-                    })
+                    catch_unwind(AssertUnwindSafe(|| pipeline::convert(&bytes, job)))
+                        .unwrap_or_else(|panic| {
+                            let what = panic
+                                .downcast_ref::<&str>()
+                                .map(|s| s.to_string())
+                                .or_else(|| panic.downcast_ref::<String>().cloned())
+                                .unwrap_or_else(|| "unknown panic".into());
+                            Err(Error::internal(format!(
+                                "the converter crashed on this file: {what}"
+                            )))
+                        })
                 };
                 drop(bytes);
                 let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
                 // The outputs live until the callback has handed them on (written them, sent
                 // them to the page), so the memory is released only after it returns.
-                finish(FileResult { index, name, input_bytes, elapsed_ms, outcome });
+                finish(FileResult {
+                    index,
+                    name,
+                    input_bytes,
+                    elapsed_ms,
+                    outcome,
+                });
                 if let Ok(mut s) = state.lock() {
                     s.files -= 1;
                     s.memory -= estimate;

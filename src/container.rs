@@ -22,7 +22,12 @@ fn gif_frames(b: &[u8]) -> Option<u32> {
 
 /// Frame count and the largest extent (screen or any frame's left+width, top+height).
 fn gif_walk(b: &[u8]) -> Option<(u32, (u64, u64))> {
-    let le = |at: usize| -> Option<u64> { Some(u64::from(u16::from_le_bytes([*b.get(at)?, *b.get(at + 1)?]))) };
+    let le = |at: usize| -> Option<u64> {
+        Some(u64::from(u16::from_le_bytes([
+            *b.get(at)?,
+            *b.get(at + 1)?,
+        ])))
+    };
     let mut extent = (le(6)?, le(8)?);
     let flags = *b.get(10)?;
     let mut pos = 13;
@@ -34,7 +39,9 @@ fn gif_walk(b: &[u8]) -> Option<(u32, (u64, u64))> {
         match b.get(pos) {
             Some(0x2C) => {
                 frames += 1;
-                if let (Some(x), Some(y), Some(w), Some(h)) = (le(pos + 1), le(pos + 3), le(pos + 5), le(pos + 7)) {
+                if let (Some(x), Some(y), Some(w), Some(h)) =
+                    (le(pos + 1), le(pos + 3), le(pos + 5), le(pos + 7))
+                {
                     extent = (extent.0.max(x + w), extent.1.max(y + h));
                 }
                 let local = *b.get(pos + 9)?;
@@ -53,7 +60,9 @@ fn gif_walk(b: &[u8]) -> Option<(u32, (u64, u64))> {
 /// Walks sub-blocks; a file truncated inside them ends the walk where the data ends.
 fn skip_sub_blocks(b: &[u8], mut pos: usize) -> Option<usize> {
     loop {
-        let Some(&len) = b.get(pos) else { return Some(pos) };
+        let Some(&len) = b.get(pos) else {
+            return Some(pos);
+        };
         pos += 1;
         if len == 0 {
             return Some(pos);
@@ -106,7 +115,10 @@ pub fn jpeg_is_truncated(b: &[u8]) -> bool {
             0xDA => return !b[pos..].windows(2).any(|w| w == [0xFF, 0xD9]),
             0xD0..=0xD7 | 0x01 => pos += 2,
             _ => {
-                let Some(len) = b.get(pos + 2..pos + 4).map(|l| usize::from(u16::from_be_bytes([l[0], l[1]]))) else {
+                let Some(len) = b
+                    .get(pos + 2..pos + 4)
+                    .map(|l| usize::from(u16::from_be_bytes([l[0], l[1]])))
+                else {
                     return true;
                 };
                 pos += 2 + len;
@@ -121,11 +133,19 @@ pub fn png_text_sizes(b: &[u8], cap: usize) -> Vec<usize> {
     let mut sizes = Vec::new();
     let mut pos = 8;
     while let Some(header) = b.get(pos..pos + 8) {
-        let Ok(len) = <[u8; 4]>::try_from(&header[0..4]).map(|l| u32::from_be_bytes(l) as usize) else { break };
-        let Some(data) = b.get(pos + 8..(pos + 8).saturating_add(len)) else { break };
+        let Ok(len) = <[u8; 4]>::try_from(&header[0..4]).map(|l| u32::from_be_bytes(l) as usize)
+        else {
+            break;
+        };
+        let Some(data) = b.get(pos + 8..(pos + 8).saturating_add(len)) else {
+            break;
+        };
         let compressed = match &header[4..8] {
             // keyword \0 method data
-            b"zTXt" => data.iter().position(|&c| c == 0).and_then(|k| data.get(k + 2..)),
+            b"zTXt" => data
+                .iter()
+                .position(|&c| c == 0)
+                .and_then(|k| data.get(k + 2..)),
             // keyword \0 flag method language \0 translated \0 data
             b"iTXt" => data.iter().position(|&c| c == 0).and_then(|k| {
                 if data.get(k + 1) != Some(&1) {
@@ -170,7 +190,11 @@ fn apng_frames(b: &[u8]) -> Option<u32> {
     while let Some(header) = b.get(pos..pos + 8) {
         let len = u32::from_be_bytes(header[0..4].try_into().ok()?) as usize;
         match &header[4..8] {
-            b"acTL" => return Some(u32::from_be_bytes(b.get(pos + 8..pos + 12)?.try_into().ok()?)),
+            b"acTL" => {
+                return Some(u32::from_be_bytes(
+                    b.get(pos + 8..pos + 12)?.try_into().ok()?,
+                ));
+            }
             b"IDAT" | b"IEND" => return Some(1),
             _ => pos = pos.checked_add(12)?.checked_add(len)?,
         }

@@ -57,7 +57,14 @@ pub struct FormatInfo {
     magic: fn(&[u8]) -> bool,
 }
 
-const fn row(format: Format, id: &'static str, name: &'static str, extensions: &'static [&'static str], mime: &'static str, magic: fn(&[u8]) -> bool) -> FormatInfo {
+const fn row(
+    format: Format,
+    id: &'static str,
+    name: &'static str,
+    extensions: &'static [&'static str],
+    mime: &'static str,
+    magic: fn(&[u8]) -> bool,
+) -> FormatInfo {
     FormatInfo {
         format,
         id,
@@ -106,51 +113,152 @@ impl FormatInfo {
 
 /// The table. Sniffing tries rows in this order, so the weak TGA heuristic comes last.
 pub static FORMATS: [FormatInfo; 17] = [
-    row(Format::Jpeg, "jpeg", "JPEG", &["jpg", "jpeg", "jpe", "jfif"], "image/jpeg", |b| b.starts_with(&[0xFF, 0xD8, 0xFF]))
-        .encodes(false, true, true, true)
-        .note("photos; trellis-quantised (mozjpeg-rs), progressive optional"),
-    row(Format::Png, "png", "PNG", &["png", "apng"], "image/png", |b| b.starts_with(b"\x89PNG\r\n\x1a\n"))
-        .encodes(true, true, true, true)
-        .note("lossless, alpha; APNG gives its first frame"),
-    row(Format::Gif, "gif", "GIF", &["gif"], "image/gif", |b| b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a"))
-        .encodes(true, false, false, false)
-        .note("256 colours; animations give their first frame"),
-    row(Format::WebP, "webp", "WebP", &["webp"], "image/webp", |b| b.len() >= 12 && &b[0..4] == b"RIFF" && &b[8..12] == b"WEBP")
-        .encodes(true, true, true, true)
-        .note("lossless output; animations give their first frame"),
-    row(Format::Tiff, "tiff", "TIFF", &["tif", "tiff"], "image/tiff", |b| {
-        b.starts_with(b"II*\0") || b.starts_with(b"MM\0*") || b.starts_with(b"II+\0") || b.starts_with(b"MM\0+")
+    row(
+        Format::Jpeg,
+        "jpeg",
+        "JPEG",
+        &["jpg", "jpeg", "jpe", "jfif"],
+        "image/jpeg",
+        |b| b.starts_with(&[0xFF, 0xD8, 0xFF]),
+    )
+    .encodes(false, true, true, true)
+    .note("photos; trellis-quantised (mozjpeg-rs), progressive optional"),
+    row(
+        Format::Png,
+        "png",
+        "PNG",
+        &["png", "apng"],
+        "image/png",
+        |b| b.starts_with(b"\x89PNG\r\n\x1a\n"),
+    )
+    .encodes(true, true, true, true)
+    .note("lossless, alpha; APNG gives its first frame"),
+    row(Format::Gif, "gif", "GIF", &["gif"], "image/gif", |b| {
+        b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a")
     })
+    .encodes(true, false, false, false)
+    .note("256 colours; animations give their first frame"),
+    row(Format::WebP, "webp", "WebP", &["webp"], "image/webp", |b| {
+        b.len() >= 12 && &b[0..4] == b"RIFF" && &b[8..12] == b"WEBP"
+    })
+    .encodes(true, true, true, true)
+    .note("lossless output; animations give their first frame"),
+    row(
+        Format::Tiff,
+        "tiff",
+        "TIFF",
+        &["tif", "tiff"],
+        "image/tiff",
+        |b| {
+            b.starts_with(b"II*\0")
+                || b.starts_with(b"MM\0*")
+                || b.starts_with(b"II+\0")
+                || b.starts_with(b"MM\0+")
+        },
+    )
     .encodes(true, true, false, false)
     .note("print and archive; uncompressed output"),
-    row(Format::Bmp, "bmp", "BMP", &["bmp", "dib"], "image/bmp", |b| b.starts_with(b"BM"))
-        .encodes(true, false, false, false),
-    row(Format::Ico, "ico", "ICO", &["ico", "cur"], "image/x-icon", looks_like_ico)
-        .encodes(true, false, false, false)
-        .max_side(256)
-        .note("icons; outputs are fitted inside 256x256"),
-    row(Format::Tga, "tga", "TGA", &["tga", "icb", "vda", "vst"], "image/x-tga", looks_like_tga),
-    row(Format::Pnm, "pnm", "PNM", &["pnm", "pbm", "pgm", "ppm", "pam"], "image/x-portable-anymap", |b| {
-        b.len() >= 2 && b[0] == b'P' && (b'1'..=b'7').contains(&b[1])
-    }),
-    row(Format::Qoi, "qoi", "QOI", &["qoi"], "image/qoi", |b| b.starts_with(b"qoif"))
-        .encodes(true, false, false, false),
-    row(Format::Hdr, "hdr", "Radiance HDR", &["hdr"], "image/vnd.radiance", |b| b.starts_with(b"#?RADIANCE") || b.starts_with(b"#?RGBE"))
-        .note("clipped to 8-bit, no tone mapping"),
-    row(Format::OpenExr, "exr", "OpenEXR", &["exr"], "image/x-exr", |b| b.starts_with(&[0x76, 0x2F, 0x31, 0x01]))
-        .note("clipped to 8-bit, no tone mapping"),
-    row(Format::Farbfeld, "farbfeld", "farbfeld", &["ff"], "image/x-farbfeld", |b| b.starts_with(b"farbfeld")),
-    row(Format::Dds, "dds", "DDS", &["dds"], "image/vnd-ms.dds", |b| b.starts_with(b"DDS ")),
-    row(Format::Avif, "avif", "AVIF", &["avif"], "image/avif", |b| iso_brand(b, &[b"avif", b"avis"]))
-        .no_decode()
-        .note("recognised, not yet converted"),
-    row(Format::Heic, "heic", "HEIC/HEIF", &["heic", "heif", "hif"], "image/heic", |b| {
-        iso_brand(b, &[b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"])
+    row(
+        Format::Bmp,
+        "bmp",
+        "BMP",
+        &["bmp", "dib"],
+        "image/bmp",
+        |b| b.starts_with(b"BM"),
+    )
+    .encodes(true, false, false, false),
+    row(
+        Format::Ico,
+        "ico",
+        "ICO",
+        &["ico", "cur"],
+        "image/x-icon",
+        looks_like_ico,
+    )
+    .encodes(true, false, false, false)
+    .max_side(256)
+    .note("icons; outputs are fitted inside 256x256"),
+    row(
+        Format::Tga,
+        "tga",
+        "TGA",
+        &["tga", "icb", "vda", "vst"],
+        "image/x-tga",
+        looks_like_tga,
+    ),
+    row(
+        Format::Pnm,
+        "pnm",
+        "PNM",
+        &["pnm", "pbm", "pgm", "ppm", "pam"],
+        "image/x-portable-anymap",
+        |b| b.len() >= 2 && b[0] == b'P' && (b'1'..=b'7').contains(&b[1]),
+    ),
+    row(Format::Qoi, "qoi", "QOI", &["qoi"], "image/qoi", |b| {
+        b.starts_with(b"qoif")
+    })
+    .encodes(true, false, false, false),
+    row(
+        Format::Hdr,
+        "hdr",
+        "Radiance HDR",
+        &["hdr"],
+        "image/vnd.radiance",
+        |b| b.starts_with(b"#?RADIANCE") || b.starts_with(b"#?RGBE"),
+    )
+    .note("clipped to 8-bit, no tone mapping"),
+    row(
+        Format::OpenExr,
+        "exr",
+        "OpenEXR",
+        &["exr"],
+        "image/x-exr",
+        |b| b.starts_with(&[0x76, 0x2F, 0x31, 0x01]),
+    )
+    .note("clipped to 8-bit, no tone mapping"),
+    row(
+        Format::Farbfeld,
+        "farbfeld",
+        "farbfeld",
+        &["ff"],
+        "image/x-farbfeld",
+        |b| b.starts_with(b"farbfeld"),
+    ),
+    row(
+        Format::Dds,
+        "dds",
+        "DDS",
+        &["dds"],
+        "image/vnd-ms.dds",
+        |b| b.starts_with(b"DDS "),
+    ),
+    row(Format::Avif, "avif", "AVIF", &["avif"], "image/avif", |b| {
+        iso_brand(b, &[b"avif", b"avis"])
     })
     .no_decode()
     .note("recognised, not yet converted"),
+    row(
+        Format::Heic,
+        "heic",
+        "HEIC/HEIF",
+        &["heic", "heif", "hif"],
+        "image/heic",
+        |b| {
+            iso_brand(
+                b,
+                &[
+                    b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1",
+                ],
+            )
+        },
+    )
+    .no_decode()
+    .note("recognised, not yet converted"),
     row(Format::Jxl, "jxl", "JPEG XL", &["jxl"], "image/jxl", |b| {
-        b.starts_with(&[0xFF, 0x0A]) || b.starts_with(&[0, 0, 0, 0x0C, b'J', b'X', b'L', b' ', 0x0D, 0x0A, 0x87, 0x0A])
+        b.starts_with(&[0xFF, 0x0A])
+            || b.starts_with(&[
+                0, 0, 0, 0x0C, b'J', b'X', b'L', b' ', 0x0D, 0x0A, 0x87, 0x0A,
+            ])
     })
     .no_decode()
     .note("recognised, not yet converted"),
@@ -202,12 +310,18 @@ fn looks_like_tga(b: &[u8]) -> bool {
 
 impl Format {
     pub fn info(self) -> &'static FormatInfo {
-        FORMATS.iter().find(|row| row.format == self).expect("every Format has a row in FORMATS")
+        FORMATS
+            .iter()
+            .find(|row| row.format == self)
+            .expect("every Format has a row in FORMATS")
     }
 
     /// Identifies the format from the file's first bytes. Never looks at a file name.
     pub fn sniff(bytes: &[u8]) -> Option<Format> {
-        FORMATS.iter().find(|row| (row.magic)(bytes)).map(|row| row.format)
+        FORMATS
+            .iter()
+            .find(|row| (row.magic)(bytes))
+            .map(|row| row.format)
     }
 
     /// Looks up a format by id or extension (`"jpg"`, `"jpeg"`, `"WebP"`), for options.
@@ -223,7 +337,9 @@ impl Format {
     /// tell "not an image" (skip) from "an image we cannot read" (error).
     pub fn is_image_extension(ext: &str) -> bool {
         let ext = ext.to_ascii_lowercase();
-        FORMATS.iter().any(|row| row.extensions.contains(&ext.as_str()))
+        FORMATS
+            .iter()
+            .any(|row| row.extensions.contains(&ext.as_str()))
     }
 
     pub(crate) fn to_image(self) -> Option<image::ImageFormat> {
@@ -257,7 +373,8 @@ impl Serialize for Format {
 impl<'de> serde::Deserialize<'de> for Format {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let name = String::deserialize(deserializer)?;
-        Format::from_name(&name).ok_or_else(|| serde::de::Error::custom(format!("unknown image format '{name}'")))
+        Format::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown image format '{name}'")))
     }
 }
 

@@ -26,14 +26,19 @@ mod pipeline;
 mod pixels;
 mod resize;
 
-pub use batch::{BatchOptions, BatchSummary, CancelToken, Event, FileResult, MemorySource, Source, run_batch};
+pub use batch::{
+    BatchOptions, BatchSummary, CancelToken, Event, FileResult, MemorySource, Source, run_batch,
+};
 pub use codecs::Header;
+pub use container::frame_count;
 pub use error::{Error, ErrorKind, Result};
 pub use format::{FORMATS, Format, FormatInfo, decodable, encodable};
-pub use container::frame_count;
 pub use limits::Limits;
 pub use metadata::{Metadata, exif_orientation};
-pub use options::{ChromaSubsampling, EncodeOptions, Filter, Fit, JpegPreset, Job, MetadataPolicy, PngCompression, ResizeSpec, Rgb};
+pub use options::{
+    ChromaSubsampling, EncodeOptions, Filter, Fit, Job, JpegPreset, MetadataPolicy, PngCompression,
+    ResizeSpec, Rgb,
+};
 pub use pipeline::{Note, Output, SourceInfo, Timings, convert, estimate, inspect, sniff};
 pub use pixels::Pixels;
 pub use resize::Plan;

@@ -60,7 +60,9 @@ impl Limits {
     /// Checks the size the header declares.
     pub fn check_dimensions(&self, width: u32, height: u32) -> Result<()> {
         if width == 0 || height == 0 {
-            return Err(Error::decode(format!("header declares an empty image ({width}x{height})")));
+            return Err(Error::decode(format!(
+                "header declares an empty image ({width}x{height})"
+            )));
         }
         self.check_extent(u64::from(width), u64::from(height))
     }

@@ -32,14 +32,22 @@ impl Metadata {
     pub fn for_output(&self, policy: MetadataPolicy, format: &FormatInfo) -> Metadata {
         let icc = self.icc.clone().filter(|_| format.icc);
         match policy {
-            MetadataPolicy::Strip => Metadata { icc, exif: None, xmp: None },
+            MetadataPolicy::Strip => Metadata {
+                icc,
+                exif: None,
+                xmp: None,
+            },
             MetadataPolicy::Keep => Metadata {
                 icc,
                 exif: self.exif.clone().filter(|_| format.exif).map(|mut exif| {
                     reset_exif_orientation(&mut exif);
                     exif
                 }),
-                xmp: self.xmp.clone().filter(|_| format.xmp).map(|xmp| reset_xmp_orientation(&xmp)),
+                xmp: self
+                    .xmp
+                    .clone()
+                    .filter(|_| format.xmp)
+                    .map(|xmp| reset_xmp_orientation(&xmp)),
             },
         }
     }
@@ -66,19 +74,37 @@ pub fn reset_exif_orientation(exif: &mut [u8]) {
     };
     let u16_at = |b: &[u8], at: usize| -> Option<u16> {
         let bytes: [u8; 2] = b.get(at..at + 2)?.try_into().ok()?;
-        Some(if big_endian { u16::from_be_bytes(bytes) } else { u16::from_le_bytes(bytes) })
+        Some(if big_endian {
+            u16::from_be_bytes(bytes)
+        } else {
+            u16::from_le_bytes(bytes)
+        })
     };
-    let Some(ifd) = exif.get(4..8).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(|b| {
-        (if big_endian { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) }) as usize
-    }) else {
+    let Some(ifd) = exif
+        .get(4..8)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(|b| {
+            (if big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }) as usize
+        })
+    else {
         return;
     };
-    let Some(count) = u16_at(exif, ifd) else { return };
+    let Some(count) = u16_at(exif, ifd) else {
+        return;
+    };
     for i in 0..usize::from(count) {
         let entry = ifd + 2 + i * 12;
         if u16_at(exif, entry) == Some(ORIENTATION_TAG) && u16_at(exif, entry + 2) == Some(3) {
             // Type SHORT, count 1: the value sits in the first two bytes of the value field.
-            let one = if big_endian { 1u16.to_be_bytes() } else { 1u16.to_le_bytes() };
+            let one = if big_endian {
+                1u16.to_be_bytes()
+            } else {
+                1u16.to_le_bytes()
+            };
             if let Some(slot) = exif.get_mut(entry + 8..entry + 10) {
                 slot.copy_from_slice(&one);
             }
@@ -96,19 +122,30 @@ pub(crate) fn tiff_ifd0_value(b: &[u8], tag: u16) -> Option<u32> {
     };
     let u16_at = |at: usize| -> Option<u16> {
         let bytes: [u8; 2] = b.get(at..at + 2)?.try_into().ok()?;
-        Some(if big_endian { u16::from_be_bytes(bytes) } else { u16::from_le_bytes(bytes) })
+        Some(if big_endian {
+            u16::from_be_bytes(bytes)
+        } else {
+            u16::from_le_bytes(bytes)
+        })
     };
     let u32_at = |at: usize| -> Option<u32> {
         let bytes: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
-        Some(if big_endian { u32::from_be_bytes(bytes) } else { u32::from_le_bytes(bytes) })
+        Some(if big_endian {
+            u32::from_be_bytes(bytes)
+        } else {
+            u32::from_le_bytes(bytes)
+        })
     };
     let ifd = u32_at(4)? as usize;
     let count = u16_at(ifd)?;
-    (0..usize::from(count)).map(|i| ifd + 2 + i * 12).find(|&e| u16_at(e) == Some(tag)).and_then(|e| match u16_at(e + 2)? {
-        3 => u16_at(e + 8).map(u32::from),
-        4 => u32_at(e + 8),
-        _ => None,
-    })
+    (0..usize::from(count))
+        .map(|i| ifd + 2 + i * 12)
+        .find(|&e| u16_at(e) == Some(tag))
+        .and_then(|e| match u16_at(e + 2)? {
+            3 => u16_at(e + 8).map(u32::from),
+            4 => u32_at(e + 8),
+            _ => None,
+        })
 }
 
 /// Reads the Orientation tag of IFD0 (1-8), for tests and reports.
@@ -136,7 +173,9 @@ pub fn xmp_orientation(xmp: &[u8]) -> Option<u8> {
 
 /// XMP repeats the orientation as `tiff:Orientation`, as an attribute or an element.
 fn reset_xmp_orientation(xmp: &[u8]) -> Vec<u8> {
-    let Ok(text) = std::str::from_utf8(xmp) else { return xmp.to_vec() };
+    let Ok(text) = std::str::from_utf8(xmp) else {
+        return xmp.to_vec();
+    };
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     const KEY: &str = "tiff:Orientation";
@@ -152,7 +191,10 @@ fn reset_xmp_orientation(xmp: &[u8]) -> Vec<u8> {
                 continue;
             }
         };
-        let digits = tail[value_start..].bytes().take_while(u8::is_ascii_digit).count();
+        let digits = tail[value_start..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
         out.push_str(&tail[..value_start]);
         if digits > 0 {
             out.push('1');
@@ -170,22 +212,43 @@ mod tests {
     #[test]
     fn xmp_orientation_is_read_in_both_forms() {
         assert_eq!(xmp_orientation(br#"<x tiff:Orientation="6"/>"#), Some(6));
-        assert_eq!(xmp_orientation(b"<tiff:Orientation>3</tiff:Orientation>"), Some(3));
-        assert_eq!(xmp_orientation(b"<tiff:Orientation>9</tiff:Orientation>"), None);
+        assert_eq!(
+            xmp_orientation(b"<tiff:Orientation>3</tiff:Orientation>"),
+            Some(3)
+        );
+        assert_eq!(
+            xmp_orientation(b"<tiff:Orientation>9</tiff:Orientation>"),
+            None
+        );
     }
 
     #[test]
     fn xmp_orientation_is_reset_in_both_forms() {
         let xmp = br#"<x tiff:Orientation="6"/><tiff:Orientation>8</tiff:Orientation>"#;
         let out = String::from_utf8(reset_xmp_orientation(xmp)).unwrap();
-        assert_eq!(out, r#"<x tiff:Orientation="1"/><tiff:Orientation>1</tiff:Orientation>"#);
+        assert_eq!(
+            out,
+            r#"<x tiff:Orientation="1"/><tiff:Orientation>1</tiff:Orientation>"#
+        );
     }
 
     #[test]
     fn exif_orientation_is_reset_in_either_byte_order() {
         for big in [false, true] {
-            let w16 = |v: u16| if big { v.to_be_bytes() } else { v.to_le_bytes() };
-            let w32 = |v: u32| if big { v.to_be_bytes() } else { v.to_le_bytes() };
+            let w16 = |v: u16| {
+                if big {
+                    v.to_be_bytes()
+                } else {
+                    v.to_le_bytes()
+                }
+            };
+            let w32 = |v: u32| {
+                if big {
+                    v.to_be_bytes()
+                } else {
+                    v.to_le_bytes()
+                }
+            };
             let mut exif = Vec::new();
             exif.extend_from_slice(if big { b"MM" } else { b"II" });
             exif.extend_from_slice(&w16(42));

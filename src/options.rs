@@ -44,17 +44,26 @@ impl Default for Job {
 
 impl Job {
     pub fn new(format: Format) -> Self {
-        Job { format, ..Job::default() }
+        Job {
+            format,
+            ..Job::default()
+        }
     }
 
     /// Rejects contradictory or out-of-range settings before any file is touched.
     pub fn validate(&self) -> Result<()> {
         let info = self.format.info();
         if !info.can_encode {
-            return Err(Error::unsupported(format!("cannot write {} in this build", info.name)));
+            return Err(Error::unsupported(format!(
+                "cannot write {} in this build",
+                info.name
+            )));
         }
         if !(1..=100).contains(&self.encode.quality) {
-            return Err(Error::invalid_options(format!("quality {} is outside 1-100", self.encode.quality)));
+            return Err(Error::invalid_options(format!(
+                "quality {} is outside 1-100",
+                self.encode.quality
+            )));
         }
         for spec in &self.sizes {
             spec.validate()?;
@@ -188,12 +197,17 @@ impl ResizeSpec {
     fn validate(&self) -> Result<()> {
         let bad = |what: String| Err(Error::invalid_options(what));
         match *self {
-            ResizeSpec::LongEdge { px } | ResizeSpec::ShortEdge { px } | ResizeSpec::Width { px } | ResizeSpec::Height { px }
+            ResizeSpec::LongEdge { px }
+            | ResizeSpec::ShortEdge { px }
+            | ResizeSpec::Width { px }
+            | ResizeSpec::Height { px }
                 if px == 0 =>
             {
                 bad("a size of 0 px".into())
             }
-            ResizeSpec::Box { width, height, .. } if width == 0 || height == 0 => bad(format!("a {width}x{height} box")),
+            ResizeSpec::Box { width, height, .. } if width == 0 || height == 0 => {
+                bad(format!("a {width}x{height} box"))
+            }
             ResizeSpec::Percent { percent } if !(percent > 0.0 && percent <= 1000.0) => {
                 bad(format!("{percent}% is outside 0-1000%"))
             }
@@ -209,7 +223,11 @@ impl ResizeSpec {
             ResizeSpec::ShortEdge { px } => format!("s{px}"),
             ResizeSpec::Width { px } => format!("w{px}"),
             ResizeSpec::Height { px } => format!("h{px}"),
-            ResizeSpec::Box { width, height, fit: Fit::Inside } => format!("{width}x{height}"),
+            ResizeSpec::Box {
+                width,
+                height,
+                fit: Fit::Inside,
+            } => format!("{width}x{height}"),
             ResizeSpec::Box { width, height, fit } => format!("{width}x{height}-{}", fit_name(fit)),
             ResizeSpec::Percent { percent } => format!("{percent}pct"),
         }
@@ -233,7 +251,9 @@ impl FromStr for Fit {
             "contain" => Ok(Fit::Contain),
             "cover" => Ok(Fit::Cover),
             "fill" => Ok(Fit::Fill),
-            other => Err(Error::invalid_options(format!("unknown fit '{other}' (inside, contain, cover, fill)"))),
+            other => Err(Error::invalid_options(format!(
+                "unknown fit '{other}' (inside, contain, cover, fill)"
+            ))),
         }
     }
 }
@@ -253,12 +273,18 @@ impl FromStr for ResizeSpec {
     type Err = Error;
     fn from_str(text: &str) -> Result<Self> {
         let s = text.trim().to_ascii_lowercase();
-        let bad = || Error::invalid_options(format!("cannot read size '{text}' (try 2048, s720, w720, h480, 800x600, 800x600:cover, 50%)"));
+        let bad = || {
+            Error::invalid_options(format!(
+                "cannot read size '{text}' (try 2048, s720, w720, h480, 800x600, 800x600:cover, 50%)"
+            ))
+        };
         let px = |digits: &str| digits.parse::<u32>().map_err(|_| bad());
         let spec = if s == "orig" || s == "original" {
             ResizeSpec::Original
         } else if let Some(p) = s.strip_suffix('%') {
-            ResizeSpec::Percent { percent: p.parse::<f32>().map_err(|_| bad())? }
+            ResizeSpec::Percent {
+                percent: p.parse::<f32>().map_err(|_| bad())?,
+            }
         } else if let Some(n) = s.strip_prefix('s') {
             ResizeSpec::ShortEdge { px: px(n)? }
         } else if let Some(n) = s.strip_prefix('w') {
@@ -269,7 +295,11 @@ impl FromStr for ResizeSpec {
             let (h, fit) = rest.split_once(':').unwrap_or((rest, "inside"));
             ((w.to_string(), h.to_string()), fit.to_string())
         }) {
-            ResizeSpec::Box { width: px(&dims.0)?, height: px(&dims.1)?, fit: fit.parse()? }
+            ResizeSpec::Box {
+                width: px(&dims.0)?,
+                height: px(&dims.1)?,
+                fit: fit.parse()?,
+            }
         } else {
             ResizeSpec::LongEdge { px: px(&s)? }
         };
@@ -313,7 +343,9 @@ impl FromStr for Rgb {
         match s.as_str() {
             "white" => Ok(Rgb::WHITE),
             "black" => Ok(Rgb([0, 0, 0])),
-            _ if s.len() == 6 && s.is_ascii() => Ok(Rgb([hex(&s[0..2])?, hex(&s[2..4])?, hex(&s[4..6])?])),
+            _ if s.len() == 6 && s.is_ascii() => {
+                Ok(Rgb([hex(&s[0..2])?, hex(&s[2..4])?, hex(&s[4..6])?]))
+            }
             _ if s.len() == 3 && s.is_ascii() => {
                 let d = |i: usize| hex(&s[i..i + 1]).map(|v| v * 17);
                 Ok(Rgb([d(0)?, d(1)?, d(2)?]))

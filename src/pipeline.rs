@@ -5,9 +5,9 @@ use serde::Serialize;
 use web_time::Instant;
 
 use crate::codecs::{self, Header};
+use crate::container::frame_count;
 use crate::error::{Error, Result};
 use crate::format::Format;
-use crate::container::frame_count;
 use crate::limits::Limits;
 use crate::options::{Job, ResizeSpec};
 use crate::resize::{self, Plan};
@@ -50,9 +50,13 @@ pub enum Note {
 impl std::fmt::Display for Note {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Note::FramesDropped { frames } => write!(f, "animated: kept the first of {frames} frames"),
+            Note::FramesDropped { frames } => {
+                write!(f, "animated: kept the first of {frames} frames")
+            }
             Note::AlphaFlattened => f.write_str("transparency flattened onto the background"),
-            Note::FittedToFormat { max_side } => write!(f, "shrunk to fit the format's {max_side} px maximum"),
+            Note::FittedToFormat { max_side } => {
+                write!(f, "shrunk to fit the format's {max_side} px maximum")
+            }
         }
     }
 }
@@ -69,9 +73,12 @@ pub struct SourceInfo {
 
 /// Finds the format from the magic bytes and checks this build can read it.
 pub fn sniff(bytes: &[u8]) -> Result<Format> {
-    let format = Format::sniff(bytes).ok_or_else(|| Error::unsupported("not a recognised image format"))?;
+    let format =
+        Format::sniff(bytes).ok_or_else(|| Error::unsupported("not a recognised image format"))?;
     if !format.info().can_decode {
-        return Err(Error::unsupported(format!("{format} input is recognised but not supported in this build")));
+        return Err(Error::unsupported(format!(
+            "{format} input is recognised but not supported in this build"
+        )));
     }
     Ok(format)
 }
@@ -82,11 +89,20 @@ pub fn inspect(bytes: &[u8], limits: &Limits) -> Result<SourceInfo> {
     let format = sniff(bytes)?;
     let header = codecs::read_header(bytes, format, limits)?;
     let (width, height) = header.upright_size();
-    Ok(SourceInfo { format, width, height, frames: frame_count(format, bytes) })
+    Ok(SourceInfo {
+        format,
+        width,
+        height,
+        frames: frame_count(format, bytes),
+    })
 }
 
 fn sizes(job: &Job) -> &[ResizeSpec] {
-    if job.sizes.is_empty() { &[ResizeSpec::Original] } else { &job.sizes }
+    if job.sizes.is_empty() {
+        &[ResizeSpec::Original]
+    } else {
+        &job.sizes
+    }
 }
 
 /// Estimated peak memory to convert a file with this header: the input, the decoder's
@@ -122,7 +138,8 @@ pub fn convert(bytes: &[u8], job: &Job) -> Result<Vec<Output>> {
     let format = sniff(bytes)?;
     let started = Instant::now();
     let decoded = codecs::decode(bytes, format, &job.limits, |header| {
-        job.limits.check_memory(estimate_peak_memory(header, bytes.len() as u64, job))
+        job.limits
+            .check_memory(estimate_peak_memory(header, bytes.len() as u64, job))
     })?;
     let decode_ms = ms_since(started);
     let frames = frame_count(format, bytes);
@@ -137,9 +154,18 @@ pub fn convert(bytes: &[u8], job: &Job) -> Result<Vec<Output>> {
             if frames > 1 {
                 notes.push(Note::FramesDropped { frames });
             }
-            let plan = Plan::new(source.width, source.height, spec, job.enlarge, info.max_side);
+            let plan = Plan::new(
+                source.width,
+                source.height,
+                spec,
+                job.enlarge,
+                info.max_side,
+            );
             if plan.capped {
-                notes.extend(info.max_side.map(|max_side| Note::FittedToFormat { max_side }));
+                notes.extend(
+                    info.max_side
+                        .map(|max_side| Note::FittedToFormat { max_side }),
+                );
             }
             let started = Instant::now();
             let resized = if plan.is_identity(source.width, source.height) {
@@ -164,7 +190,11 @@ pub fn convert(bytes: &[u8], job: &Job) -> Result<Vec<Output>> {
                 width: pixels.width,
                 height: pixels.height,
                 label: spec.label(),
-                timings: Timings { decode_ms, resize_ms, encode_ms },
+                timings: Timings {
+                    decode_ms,
+                    resize_ms,
+                    encode_ms,
+                },
                 notes,
             })
         })

@@ -23,12 +23,30 @@ impl Pixels {
         if image.color().has_alpha() {
             let rgba = image.into_rgba8().into_raw();
             if rgba.chunks_exact(4).any(|p| p[3] != 255) {
-                return Pixels { width, height, has_alpha: true, data: rgba };
+                return Pixels {
+                    width,
+                    height,
+                    has_alpha: true,
+                    data: rgba,
+                };
             }
-            let rgb = rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
-            return Pixels { width, height, has_alpha: false, data: rgb };
+            let rgb = rgba
+                .chunks_exact(4)
+                .flat_map(|p| [p[0], p[1], p[2]])
+                .collect();
+            return Pixels {
+                width,
+                height,
+                has_alpha: false,
+                data: rgb,
+            };
         }
-        Pixels { width, height, has_alpha: false, data: image.into_rgb8().into_raw() }
+        Pixels {
+            width,
+            height,
+            has_alpha: false,
+            data: image.into_rgb8().into_raw(),
+        }
     }
 
     /// Composites onto an opaque background, for formats without alpha.
@@ -42,11 +60,18 @@ impl Pixels {
             .chunks_exact(4)
             .flat_map(|p| {
                 let a = u32::from(p[3]);
-                let mix = |c: u8, b: u8| ((u32::from(c) * a + u32::from(b) * (255 - a) + 127) / 255) as u8;
+                let mix = |c: u8, b: u8| {
+                    ((u32::from(c) * a + u32::from(b) * (255 - a) + 127) / 255) as u8
+                };
                 [mix(p[0], bg[0]), mix(p[1], bg[1]), mix(p[2], bg[2])]
             })
             .collect();
-        Pixels { width: self.width, height: self.height, has_alpha: false, data }
+        Pixels {
+            width: self.width,
+            height: self.height,
+            has_alpha: false,
+            data,
+        }
     }
 
     /// Always RGBA, for encoders that want it (ICO).
@@ -54,12 +79,19 @@ impl Pixels {
         if self.has_alpha {
             return self.data.clone();
         }
-        self.data.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect()
+        self.data
+            .chunks_exact(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect()
     }
 
     /// `image`'s colour type for this layout.
     pub(crate) fn color_type(&self) -> image::ExtendedColorType {
-        if self.has_alpha { image::ExtendedColorType::Rgba8 } else { image::ExtendedColorType::Rgb8 }
+        if self.has_alpha {
+            image::ExtendedColorType::Rgba8
+        } else {
+            image::ExtendedColorType::Rgb8
+        }
     }
 }
 
@@ -69,7 +101,12 @@ mod tests {
 
     #[test]
     fn flatten_blends_onto_the_background() {
-        let px = Pixels { width: 3, height: 1, has_alpha: true, data: vec![0, 0, 0, 0, 0, 0, 0, 255, 255, 0, 0, 128] };
+        let px = Pixels {
+            width: 3,
+            height: 1,
+            has_alpha: true,
+            data: vec![0, 0, 0, 0, 0, 0, 0, 255, 255, 0, 0, 128],
+        };
         let flat = px.flatten(Rgb([255, 255, 255]));
         assert!(!flat.has_alpha);
         assert_eq!(flat.data, vec![255, 255, 255, 0, 0, 0, 255, 127, 127]);
@@ -77,7 +114,11 @@ mod tests {
 
     #[test]
     fn opaque_alpha_is_dropped() {
-        let img = image::DynamicImage::ImageRgba8(image::RgbaImage::from_pixel(2, 2, image::Rgba([1, 2, 3, 255])));
+        let img = image::DynamicImage::ImageRgba8(image::RgbaImage::from_pixel(
+            2,
+            2,
+            image::Rgba([1, 2, 3, 255]),
+        ));
         let px = Pixels::from_dynamic(img);
         assert!(!px.has_alpha);
         assert_eq!(px.data.len(), 12);

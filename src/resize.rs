@@ -30,18 +30,29 @@ impl Plan {
         let full = (0.0, 0.0, wf, hf);
         let mut plan = match *spec {
             ResizeSpec::Original => Plan::simple(full, (w, h)),
-            ResizeSpec::LongEdge { px } => Plan::simple(full, scale_to(limit(f64::from(px) / wf.max(hf)))),
-            ResizeSpec::ShortEdge { px } => Plan::simple(full, scale_to(limit(f64::from(px) / wf.min(hf)))),
+            ResizeSpec::LongEdge { px } => {
+                Plan::simple(full, scale_to(limit(f64::from(px) / wf.max(hf))))
+            }
+            ResizeSpec::ShortEdge { px } => {
+                Plan::simple(full, scale_to(limit(f64::from(px) / wf.min(hf))))
+            }
             ResizeSpec::Width { px } => Plan::simple(full, scale_to(limit(f64::from(px) / wf))),
             ResizeSpec::Height { px } => Plan::simple(full, scale_to(limit(f64::from(px) / hf))),
-            ResizeSpec::Percent { percent } => Plan::simple(full, scale_to(limit(f64::from(percent) / 100.0))),
+            ResizeSpec::Percent { percent } => {
+                Plan::simple(full, scale_to(limit(f64::from(percent) / 100.0)))
+            }
             ResizeSpec::Box { width, height, fit } => {
                 let (bw, bh) = (f64::from(width), f64::from(height));
                 match fit {
                     Fit::Inside => Plan::simple(full, scale_to(limit((bw / wf).min(bh / hf)))),
                     Fit::Contain => {
                         let scaled = scale_to(limit((bw / wf).min(bh / hf)));
-                        Plan { crop: full, scaled, canvas: (width, height), capped: false }
+                        Plan {
+                            crop: full,
+                            scaled,
+                            canvas: (width, height),
+                            capped: false,
+                        }
                     }
                     Fit::Cover => {
                         let s = limit((bw / wf).max(bh / hf));
@@ -69,12 +80,19 @@ impl Plan {
     }
 
     fn simple(crop: (f64, f64, f64, f64), size: (u32, u32)) -> Plan {
-        Plan { crop, scaled: size, canvas: size, capped: false }
+        Plan {
+            crop,
+            scaled: size,
+            canvas: size,
+            capped: false,
+        }
     }
 
     /// True when the output is the source, untouched.
     pub fn is_identity(&self, w: u32, h: u32) -> bool {
-        self.crop == (0.0, 0.0, f64::from(w), f64::from(h)) && self.scaled == (w, h) && self.canvas == (w, h)
+        self.crop == (0.0, 0.0, f64::from(w), f64::from(h))
+            && self.scaled == (w, h)
+            && self.canvas == (w, h)
     }
 }
 
@@ -96,15 +114,29 @@ fn algorithm(filter: Filter) -> fr::ResizeAlg {
 
 /// Produces the output pixels for `plan`. Padding (`contain`) uses the background colour.
 pub fn apply(src: &Pixels, plan: &Plan, filter: Filter, background: Rgb) -> Result<Pixels> {
-    let pixel_type = if src.has_alpha { fr::PixelType::U8x4 } else { fr::PixelType::U8x3 };
+    let pixel_type = if src.has_alpha {
+        fr::PixelType::U8x4
+    } else {
+        fr::PixelType::U8x3
+    };
     let internal = |e: &dyn std::fmt::Display| Error::internal(format!("resize failed: {e}"));
-    let source = fr::images::ImageRef::new(src.width, src.height, &src.data, pixel_type).map_err(|e| internal(&e))?;
+    let source = fr::images::ImageRef::new(src.width, src.height, &src.data, pixel_type)
+        .map_err(|e| internal(&e))?;
     let (sw, sh) = plan.scaled;
     let mut dst = fr::images::Image::new(sw, sh, pixel_type);
     let (left, top, cw, ch) = plan.crop;
-    let options = fr::ResizeOptions::new().resize_alg(algorithm(filter)).crop(left, top, cw, ch);
-    fr::Resizer::new().resize(&source, &mut dst, &options).map_err(|e| internal(&e))?;
-    let scaled = Pixels { width: sw, height: sh, has_alpha: src.has_alpha, data: dst.into_vec() };
+    let options = fr::ResizeOptions::new()
+        .resize_alg(algorithm(filter))
+        .crop(left, top, cw, ch);
+    fr::Resizer::new()
+        .resize(&source, &mut dst, &options)
+        .map_err(|e| internal(&e))?;
+    let scaled = Pixels {
+        width: sw,
+        height: sh,
+        has_alpha: src.has_alpha,
+        data: dst.into_vec(),
+    };
     Ok(pad(scaled, plan.canvas, background))
 }
 
@@ -114,15 +146,31 @@ fn pad(px: Pixels, (cw, ch): (u32, u32), background: Rgb) -> Pixels {
         return px;
     }
     let n = px.channels();
-    let fill: Vec<u8> = background.0.iter().copied().chain(std::iter::once(255)).take(n).collect();
-    let mut data: Vec<u8> = fill.iter().copied().cycle().take(cw as usize * ch as usize * n).collect();
+    let fill: Vec<u8> = background
+        .0
+        .iter()
+        .copied()
+        .chain(std::iter::once(255))
+        .take(n)
+        .collect();
+    let mut data: Vec<u8> = fill
+        .iter()
+        .copied()
+        .cycle()
+        .take(cw as usize * ch as usize * n)
+        .collect();
     let (x0, y0) = ((cw - px.width) as usize / 2, (ch - px.height) as usize / 2);
     let row = px.width as usize * n;
     for (y, src_row) in px.data.chunks_exact(row).enumerate() {
         let at = ((y0 + y) * cw as usize + x0) * n;
         data[at..at + row].copy_from_slice(src_row);
     }
-    Pixels { width: cw, height: ch, has_alpha: px.has_alpha, data }
+    Pixels {
+        width: cw,
+        height: ch,
+        has_alpha: px.has_alpha,
+        data,
+    }
 }
 
 #[cfg(test)]
@@ -154,7 +202,10 @@ mod tests {
     fn boxes_fit_as_asked() {
         assert_eq!(plan(4000, 3000, "1000x1000", false).canvas, (1000, 750));
         let contain = plan(4000, 3000, "1000x1000:contain", false);
-        assert_eq!((contain.scaled, contain.canvas), ((1000, 750), (1000, 1000)));
+        assert_eq!(
+            (contain.scaled, contain.canvas),
+            ((1000, 750), (1000, 1000))
+        );
         let cover = plan(4000, 3000, "1000x1000:cover", false);
         assert_eq!(cover.canvas, (1000, 1000));
         assert_eq!(cover.crop, (500.0, 0.0, 3000.0, 3000.0));
@@ -170,7 +221,12 @@ mod tests {
 
     #[test]
     fn contain_pads_with_the_background() {
-        let px = Pixels { width: 1, height: 1, has_alpha: false, data: vec![0, 0, 0] };
+        let px = Pixels {
+            width: 1,
+            height: 1,
+            has_alpha: false,
+            data: vec![0, 0, 0],
+        };
         let out = pad(px, (3, 1), Rgb([9, 9, 9]));
         assert_eq!(out.data, vec![9, 9, 9, 0, 0, 0, 9, 9, 9]);
     }

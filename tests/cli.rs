@@ -8,8 +8,15 @@ use std::path::Path;
 use std::process::Command;
 
 fn imgbatch(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_imgbatch")).args(args).output().expect("imgbatch runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::new(env!("CARGO_BIN_EXE_imgbatch"))
+        .args(args)
+        .output()
+        .expect("imgbatch runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn copy(from: &str, to: &Path) {
@@ -20,11 +27,24 @@ fn copy(from: &str, to: &Path) {
 /// photos/ with a nested folder, a truncated JPEG, a bomb, a text file and a HEIC we
 /// recognise but cannot read yet.
 fn mixed_folder(root: &Path) {
-    copy("exif-orientation-examples/Landscape_6.jpg", &root.join("photos/trip/a.jpg"));
-    copy("exif-orientation-examples/Portrait_3.jpg", &root.join("photos/b.jpg"));
-    copy("pngsuite/png/basn6a08.png", &root.join("photos/icons/c.png"));
+    copy(
+        "exif-orientation-examples/Landscape_6.jpg",
+        &root.join("photos/trip/a.jpg"),
+    );
+    copy(
+        "exif-orientation-examples/Portrait_3.jpg",
+        &root.join("photos/b.jpg"),
+    );
+    copy(
+        "pngsuite/png/basn6a08.png",
+        &root.join("photos/icons/c.png"),
+    );
     let truncated = common::read("exif-orientation-examples/Landscape_1.jpg");
-    fs::write(root.join("photos/broken.jpg"), &truncated[..truncated.len() / 3]).unwrap();
+    fs::write(
+        root.join("photos/broken.jpg"),
+        &truncated[..truncated.len() / 3],
+    )
+    .unwrap();
     copy("pillow/bmp/b/reallybig.bmp", &root.join("photos/bomb.bmp"));
     fs::write(root.join("photos/notes.txt"), "not an image").unwrap();
 }
@@ -35,12 +55,24 @@ fn mixed_inputs_convert_the_good_report_the_bad_and_exit_1() {
     mixed_folder(tmp.path());
     let photos = tmp.path().join("photos");
     let out = tmp.path().join("out");
-    let (code, stdout, stderr) =
-        imgbatch(&[photos.to_str().unwrap(), "-o", out.to_str().unwrap(), "--to", "webp", "--max", "300", "--json"]);
+    let (code, stdout, stderr) = imgbatch(&[
+        photos.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--to",
+        "webp",
+        "--max",
+        "300",
+        "--json",
+    ]);
     assert_eq!(code, 1, "some failed: {stderr}");
 
     // Structure kept, good files converted, upright.
-    for (path, w, h) in [("trip/a.webp", 200, 300), ("b.webp", 200, 300), ("icons/c.webp", 32, 32)] {
+    for (path, w, h) in [
+        ("trip/a.webp", 200, 300),
+        ("b.webp", 200, 300),
+        ("icons/c.webp", 32, 32),
+    ] {
         let bytes = fs::read(out.join(path)).unwrap_or_else(|_| panic!("{path} written"));
         let px = imgbatch::decode_upright(&bytes, &imgbatch::Limits::default()).unwrap();
         let (long, short) = (px.width.max(px.height), px.width.min(px.height));
@@ -50,7 +82,12 @@ fn mixed_inputs_convert_the_good_report_the_bad_and_exit_1() {
 
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("--json prints JSON");
     let files = report["files"].as_array().unwrap();
-    let by_name = |name: &str| files.iter().find(|f| f["input"].as_str().unwrap().ends_with(name)).unwrap();
+    let by_name = |name: &str| {
+        files
+            .iter()
+            .find(|f| f["input"].as_str().unwrap().ends_with(name))
+            .unwrap()
+    };
     assert_eq!(by_name("broken.jpg")["status"], "failed");
     assert_eq!(by_name("broken.jpg")["error"]["code"], "decode");
     assert_eq!(by_name("bomb.bmp")["error"]["code"], "limit");
@@ -61,14 +98,29 @@ fn mixed_inputs_convert_the_good_report_the_bad_and_exit_1() {
     assert!(good["ms"].as_f64().unwrap() >= 0.0);
     assert!(good["input_bytes"].as_u64().unwrap() > 0);
     let output = &good["outputs"][0];
-    for key in ["path", "bytes", "width", "height", "format", "size", "timings", "notes"] {
+    for key in [
+        "path", "bytes", "width", "height", "format", "size", "timings", "notes",
+    ] {
         assert!(!output[key].is_null(), "output has {key}");
     }
     assert_eq!(output["format"], "webp");
     let summary = &report["summary"];
-    assert_eq!((summary["converted"].as_u64(), summary["failed"].as_u64(), summary["skipped"].as_u64()), (Some(3), Some(2), Some(1)));
-    assert!(stderr.contains("broken.jpg") && stderr.contains("(decode)"), "errors name the file: {stderr}");
-    assert!(stderr.contains("skipped") && stderr.contains("notes.txt"), "skips are reported: {stderr}");
+    assert_eq!(
+        (
+            summary["converted"].as_u64(),
+            summary["failed"].as_u64(),
+            summary["skipped"].as_u64()
+        ),
+        (Some(3), Some(2), Some(1))
+    );
+    assert!(
+        stderr.contains("broken.jpg") && stderr.contains("(decode)"),
+        "errors name the file: {stderr}"
+    );
+    assert!(
+        stderr.contains("skipped") && stderr.contains("notes.txt"),
+        "skips are reported: {stderr}"
+    );
 }
 
 #[test]
@@ -77,7 +129,15 @@ fn existing_outputs_are_refused_without_overwrite() {
     let input = tmp.path().join("in/a.jpg");
     copy("exif-orientation-examples/Landscape_1.jpg", &input);
     let out = tmp.path().join("out");
-    let args = [input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--to", "png", "--max", "64"];
+    let args = [
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--to",
+        "png",
+        "--max",
+        "64",
+    ];
     assert_eq!(imgbatch(&args).0, 0);
     fs::write(out.join("a.png"), b"precious").unwrap();
 
@@ -99,8 +159,17 @@ fn several_sizes_are_named_by_the_template() {
     copy("exif-orientation-examples/Landscape_1.jpg", &input);
     let out = tmp.path().join("out");
     let (code, _, stderr) = imgbatch(&[
-        input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--size", "1024", "--size", "320", "--size", "100x100:cover",
-        "--name", "{stem}_{w}x{h}.{ext}",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--size",
+        "1024",
+        "--size",
+        "320",
+        "--size",
+        "100x100:cover",
+        "--name",
+        "{stem}_{w}x{h}.{ext}",
     ]);
     assert_eq!(code, 0, "{stderr}");
     for name in ["a_1024x683.jpg", "a_320x213.jpg", "a_100x100.jpg"] {
@@ -117,7 +186,11 @@ fn unusable_arguments_exit_2() {
     let input = tmp.path().join("a.jpg");
     copy("exif-orientation-examples/Landscape_1.jpg", &input);
     let i = input.to_str().unwrap();
-    assert_eq!(imgbatch(&[i, "-o", o, "--to", "heic"]).0, 2, "HEIC cannot be written");
+    assert_eq!(
+        imgbatch(&[i, "-o", o, "--to", "heic"]).0,
+        2,
+        "HEIC cannot be written"
+    );
     assert_eq!(imgbatch(&[i, "-o", o, "--size", "banana"]).0, 2);
     assert_eq!(imgbatch(&[i, "-o", o, "--name", "{nope}.{ext}"]).0, 2);
     assert_eq!(imgbatch(&[i, "-o", o, "--name", "../escape.{ext}"]).0, 2);

@@ -20,17 +20,29 @@ fn run(bytes: &[u8], job: &Job) -> Outcome {
     match catch_unwind(AssertUnwindSafe(|| imgbatch::convert(bytes, job))) {
         Ok(Ok(_)) => Outcome::Converted,
         Ok(Err(e)) => Outcome::Failed(e.kind(), e.message()),
-        Err(p) => Outcome::Panicked(p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()),
+        Err(p) => Outcome::Panicked(
+            p.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default(),
+        ),
     }
 }
 
 #[test]
 fn every_corpus_file_converts_or_fails_cleanly() {
     let manifest = common::manifest();
-    assert!(manifest.len() > 1000, "corpus looks incomplete: {} files", manifest.len());
+    assert!(
+        manifest.len() > 1000,
+        "corpus looks incomplete: {} files",
+        manifest.len()
+    );
     let jobs: Vec<Job> = [Format::Jpeg, Format::Png]
         .into_iter()
-        .map(|f| Job { sizes: vec![ResizeSpec::LongEdge { px: 1024 }], ..Job::new(f) })
+        .map(|f| Job {
+            sizes: vec![ResizeSpec::LongEdge { px: 1024 }],
+            ..Job::new(f)
+        })
         .collect();
     let results: Vec<_> = manifest
         .par_iter()
@@ -63,10 +75,15 @@ fn every_corpus_file_converts_or_fails_cleanly() {
                     if *kind == imgbatch::ErrorKind::Internal {
                         problems.push(format!("{}: internal error: {message}", entry.path));
                     } else if entry.pillow_ok && claimed && gap.is_none() {
-                        problems.push(format!("{}: reference decodes it, we fail ({kind}): {message}", entry.path));
+                        problems.push(format!(
+                            "{}: reference decodes it, we fail ({kind}): {message}",
+                            entry.path
+                        ));
                     }
                 }
-                Outcome::Panicked(message) => problems.push(format!("{}: PANIC: {message}", entry.path)),
+                Outcome::Panicked(message) => {
+                    problems.push(format!("{}: PANIC: {message}", entry.path))
+                }
             }
         }
     }
@@ -78,6 +95,14 @@ fn every_corpus_file_converts_or_fails_cleanly() {
     for (path, reason) in common::KNOWN_GAPS {
         println!("known gap: {path}: {reason}");
     }
-    assert!(gaps_seen.is_empty(), "known gaps that now convert (remove them from common::KNOWN_GAPS): {gaps_seen:#?}");
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        gaps_seen.is_empty(),
+        "known gaps that now convert (remove them from common::KNOWN_GAPS): {gaps_seen:#?}"
+    );
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

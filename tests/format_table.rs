@@ -13,7 +13,9 @@ fn sample(alpha: bool) -> Vec<u8> {
         let a = if alpha { (x * 255 / 96) as u8 } else { 255 };
         image::Rgba([(x * 2) as u8, (y * 4) as u8, 128, a])
     });
-    image::DynamicImage::ImageRgba8(img).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    image::DynamicImage::ImageRgba8(img)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
     png
 }
 
@@ -23,25 +25,46 @@ fn every_encodable_format_round_trips() {
         for alpha in [false, true] {
             let input = sample(alpha);
             let job = Job::new(info.format);
-            let out = imgbatch::convert(&input, &job).unwrap_or_else(|e| panic!("{}: {e}", info.name));
+            let out =
+                imgbatch::convert(&input, &job).unwrap_or_else(|e| panic!("{}: {e}", info.name));
             assert_eq!(out.len(), 1);
             let bytes = &out[0].bytes;
-            assert_eq!(Format::sniff(bytes), Some(info.format), "{} output sniffs as itself", info.name);
-            let back = imgbatch::decode_upright(bytes, &Limits::default()).unwrap_or_else(|e| panic!("{}: {e}", info.name));
+            assert_eq!(
+                Format::sniff(bytes),
+                Some(info.format),
+                "{} output sniffs as itself",
+                info.name
+            );
+            let back = imgbatch::decode_upright(bytes, &Limits::default())
+                .unwrap_or_else(|e| panic!("{}: {e}", info.name));
             assert_eq!((back.width, back.height), (97, 61), "{}", info.name);
-            assert_eq!(back.has_alpha, alpha && info.alpha, "{} alpha (input alpha {alpha})", info.name);
+            assert_eq!(
+                back.has_alpha,
+                alpha && info.alpha,
+                "{} alpha (input alpha {alpha})",
+                info.name
+            );
             // Lossy JPEG and 256-colour GIF are close, the rest exact. GIF's 1-bit
             // transparency cannot hold a soft alpha ramp, so only its opaque case is compared.
             let original = imgbatch::decode_upright(&input, &Limits::default()).unwrap();
             if !alpha || (info.alpha && info.format != Format::Gif) {
-                let diff: f64 = original.data.iter().zip(&back.data).map(|(a, b)| f64::from(a.abs_diff(*b))).sum::<f64>()
+                let diff: f64 = original
+                    .data
+                    .iter()
+                    .zip(&back.data)
+                    .map(|(a, b)| f64::from(a.abs_diff(*b)))
+                    .sum::<f64>()
                     / back.data.len() as f64;
                 let tolerance = match info.format {
                     Format::Jpeg => 3.0,
                     Format::Gif => 6.0,
                     _ => 0.0,
                 };
-                assert!(diff <= tolerance, "{}: mean difference {diff:.2}", info.name);
+                assert!(
+                    diff <= tolerance,
+                    "{}: mean difference {diff:.2}",
+                    info.name
+                );
             }
         }
     }
@@ -52,10 +75,11 @@ fn every_decodable_format_has_a_file_that_decodes() {
     let mut decoded = std::collections::HashSet::new();
     for entry in common::manifest() {
         let bytes = common::read(&entry.path);
-        if let Some(format) = Format::sniff(&bytes) {
-            if !decoded.contains(&format) && imgbatch::decode_upright(&bytes, &Limits::default()).is_ok() {
-                decoded.insert(format);
-            }
+        if let Some(format) = Format::sniff(&bytes)
+            && !decoded.contains(&format)
+            && imgbatch::decode_upright(&bytes, &Limits::default()).is_ok()
+        {
+            decoded.insert(format);
         }
     }
     // The corpus holds no farbfeld or DDS file: prove those decoders with files made here.
@@ -65,7 +89,11 @@ fn every_decodable_format_has_a_file_that_decodes() {
         decoded.insert(Format::sniff(&made).unwrap());
     }
     for info in imgbatch::decodable() {
-        assert!(decoded.contains(&info.format), "no file of {} decodes", info.name);
+        assert!(
+            decoded.contains(&info.format),
+            "no file of {} decodes",
+            info.name
+        );
     }
 }
 
@@ -118,9 +146,15 @@ fn the_table_is_consistent() {
 fn metadata_follows_the_format_abilities() {
     let bytes = common::read("exif-orientation-examples/Landscape_6.jpg");
     for info in imgbatch::encodable() {
-        let job = Job { metadata: MetadataPolicy::Keep, ..Job::new(info.format) };
+        let job = Job {
+            metadata: MetadataPolicy::Keep,
+            ..Job::new(info.format)
+        };
         let out = imgbatch::convert(&bytes, &job).unwrap_or_else(|e| panic!("{}: {e}", info.name));
-        let carries_exif = out[0].bytes.windows(4).any(|w| w == b"MM\0*" || w == b"II*\0");
+        let carries_exif = out[0]
+            .bytes
+            .windows(4)
+            .any(|w| w == b"MM\0*" || w == b"II*\0");
         if info.exif {
             assert!(carries_exif, "{} keeps EXIF", info.name);
         }
@@ -130,12 +164,18 @@ fn metadata_follows_the_format_abilities() {
 /// The README's format table, rendered from [`FORMATS`].
 fn readme_table() -> String {
     let yes = |b: bool| if b { "yes" } else { "no" };
-    let mut t = String::from("| Format | Extensions | Read | Write | Alpha | Notes |\n|---|---|---|---|---|---|\n");
+    let mut t = String::from(
+        "| Format | Extensions | Read | Write | Alpha | Notes |\n|---|---|---|---|---|---|\n",
+    );
     for f in &FORMATS {
         t.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} |\n",
             f.name,
-            f.extensions.iter().map(|e| format!(".{e}")).collect::<Vec<_>>().join(" "),
+            f.extensions
+                .iter()
+                .map(|e| format!(".{e}"))
+                .collect::<Vec<_>>()
+                .join(" "),
             yes(f.can_decode),
             yes(f.can_encode),
             if f.can_encode { yes(f.alpha) } else { "" },
@@ -147,7 +187,11 @@ fn readme_table() -> String {
 
 #[test]
 fn readme_format_table_matches_the_engine() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let table = readme_table();
-    assert!(readme.contains(&table), "README.md's format table is stale; replace it with:\n\n{table}");
+    assert!(
+        readme.contains(&table),
+        "README.md's format table is stale; replace it with:\n\n{table}"
+    );
 }

@@ -46,15 +46,24 @@ fn peak_while<T>(f: impl FnOnce() -> T) -> (T, usize) {
 /// named bombs whose danger is in a frame or chunk rather than the header.
 fn bombs() -> Vec<String> {
     let limits = Limits::default();
-    let named = ["pillow/decompression_bomb.gif", "pillow/decompression_bomb_extents.gif", "pillow/png_decompression_dos.png"];
+    let named = [
+        "pillow/decompression_bomb.gif",
+        "pillow/decompression_bomb_extents.gif",
+        "pillow/png_decompression_dos.png",
+    ];
     let text = std::fs::read_to_string(common::corpus_dir().join("MANIFEST.tsv")).unwrap();
     let mut found: Vec<String> = text
         .lines()
         .skip(1)
         .filter_map(|line| {
             let cols: Vec<&str> = line.split('\t').collect();
-            let (w, h) = (cols[2].parse::<i64>().ok()?.unsigned_abs(), cols[3].parse::<i64>().ok()?.unsigned_abs());
-            let over = w > u64::from(limits.max_side) || h > u64::from(limits.max_side) || w * h > limits.max_pixels;
+            let (w, h) = (
+                cols[2].parse::<i64>().ok()?.unsigned_abs(),
+                cols[3].parse::<i64>().ok()?.unsigned_abs(),
+            );
+            let over = w > u64::from(limits.max_side)
+                || h > u64::from(limits.max_side)
+                || w * h > limits.max_pixels;
             over.then(|| cols[0].to_string())
         })
         .collect();
@@ -65,7 +74,10 @@ fn bombs() -> Vec<String> {
 #[test]
 fn bombs_are_refused_with_a_limit_error_in_little_memory() {
     let bombs = bombs();
-    assert!(bombs.len() >= 8, "expected the corpus bombs, found {bombs:?}");
+    assert!(
+        bombs.len() >= 8,
+        "expected the corpus bombs, found {bombs:?}"
+    );
     let job = Job::new(Format::Png);
     let mut report = Vec::new();
     let mut problems = Vec::new();
@@ -78,7 +90,10 @@ fn bombs_are_refused_with_a_limit_error_in_little_memory() {
         };
         report.push(format!("{path}: peak heap {} KiB; {outcome}", peak >> 10));
         if peak > bytes.len() + BOMB_HEAP_ALLOWANCE {
-            problems.push(format!("{path}: peak heap {} MiB while refusing", peak >> 20));
+            problems.push(format!(
+                "{path}: peak heap {} MiB while refusing",
+                peak >> 20
+            ));
         }
         match result {
             Err(e) if e.kind() == ErrorKind::Limit => {}
@@ -92,12 +107,39 @@ fn bombs_are_refused_with_a_limit_error_in_little_memory() {
 #[test]
 fn limits_are_checked_from_the_header() {
     let bytes = common::read("exif-orientation-examples/Landscape_1.jpg");
-    let tight = |limits: Limits| Job { limits, ..Job::new(Format::Png) };
+    let tight = |limits: Limits| Job {
+        limits,
+        ..Job::new(Format::Png)
+    };
     let cases = [
-        ("pixels", Limits { max_pixels: 1_000_000, ..Limits::default() }),
-        ("side", Limits { max_side: 1000, ..Limits::default() }),
-        ("input bytes", Limits { max_input_bytes: 1000, ..Limits::default() }),
-        ("memory", Limits { max_memory: 4 << 20, ..Limits::default() }),
+        (
+            "pixels",
+            Limits {
+                max_pixels: 1_000_000,
+                ..Limits::default()
+            },
+        ),
+        (
+            "side",
+            Limits {
+                max_side: 1000,
+                ..Limits::default()
+            },
+        ),
+        (
+            "input bytes",
+            Limits {
+                max_input_bytes: 1000,
+                ..Limits::default()
+            },
+        ),
+        (
+            "memory",
+            Limits {
+                max_memory: 4 << 20,
+                ..Limits::default()
+            },
+        ),
     ];
     for (what, limits) in cases {
         let (result, peak) = peak_while(|| imgbatch::convert(&bytes, &tight(limits)));

@@ -6,15 +6,24 @@ mod common;
 use imgbatch::{Format, Job, Limits, MetadataPolicy};
 
 fn upright(path: &str) -> imgbatch::Pixels {
-    imgbatch::decode_upright(&common::read(path), &Limits::default()).unwrap_or_else(|e| panic!("{path}: {e}"))
+    imgbatch::decode_upright(&common::read(path), &Limits::default())
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 /// Mean absolute difference per sample. The eight files are separately JPEG-compressed
 /// rotations of one photo, so they differ by compression noise (about 1 level), while a
 /// wrong orientation differs by tens of levels.
 fn mean_difference(a: &imgbatch::Pixels, b: &imgbatch::Pixels) -> f64 {
-    assert_eq!((a.width, a.height, a.channels()), (b.width, b.height, b.channels()));
-    let total: u64 = a.data.iter().zip(&b.data).map(|(x, y)| u64::from(x.abs_diff(*y))).sum();
+    assert_eq!(
+        (a.width, a.height, a.channels()),
+        (b.width, b.height, b.channels())
+    );
+    let total: u64 = a
+        .data
+        .iter()
+        .zip(&b.data)
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
     total as f64 / a.data.len() as f64
 }
 
@@ -26,7 +35,10 @@ fn all_eight_orientations_give_the_same_upright_pixels() {
             let path = format!("exif-orientation-examples/{kind}_{n}.jpg");
             let px = upright(&path);
             let diff = mean_difference(&reference, &px);
-            assert!(diff < 4.0, "{path}: differs from {kind}_1 by {diff:.1} levels per sample");
+            assert!(
+                diff < 4.0,
+                "{path}: differs from {kind}_1 by {diff:.1} levels per sample"
+            );
         }
     }
 }
@@ -41,14 +53,28 @@ fn exif_of(jpeg: &[u8]) -> Option<Vec<u8>> {
 fn kept_exif_says_upright_and_stripped_exif_is_gone() {
     for n in 1..=8 {
         let bytes = common::read(&format!("exif-orientation-examples/Portrait_{n}.jpg"));
-        let keep = Job { metadata: MetadataPolicy::Keep, ..Job::new(Format::Jpeg) };
+        let keep = Job {
+            metadata: MetadataPolicy::Keep,
+            ..Job::new(Format::Jpeg)
+        };
         let out = &imgbatch::convert(&bytes, &keep).unwrap()[0];
-        assert_eq!((out.width, out.height), (1200, 1800), "Portrait_{n} is upright");
+        assert_eq!(
+            (out.width, out.height),
+            (1200, 1800),
+            "Portrait_{n} is upright"
+        );
         let exif = exif_of(&out.bytes).expect("keep carries EXIF");
-        assert_eq!(imgbatch::exif_orientation(exif.strip_prefix(b"Exif\0\0").unwrap_or(&exif)), Some(1), "Portrait_{n}");
+        assert_eq!(
+            imgbatch::exif_orientation(exif.strip_prefix(b"Exif\0\0").unwrap_or(&exif)),
+            Some(1),
+            "Portrait_{n}"
+        );
 
         let strip = imgbatch::convert(&bytes, &Job::new(Format::Jpeg)).unwrap();
-        assert!(exif_of(&strip[0].bytes).is_none(), "strip drops EXIF from Portrait_{n}");
+        assert!(
+            exif_of(&strip[0].bytes).is_none(),
+            "strip drops EXIF from Portrait_{n}"
+        );
     }
 }
 
@@ -59,11 +85,17 @@ fn webp_png_and_tiff_orientation_is_applied() {
     for n in 3..=8 {
         let path = format!("pillow/hopper_orientation_{n}.webp");
         let diff = mean_difference(&reference, &upright(&path));
-        assert!(diff < 4.0, "{path}: differs from orientation 2 by {diff:.1}");
+        assert!(
+            diff < 4.0,
+            "{path}: differs from orientation 2 by {diff:.1}"
+        );
     }
     // TIFF keeps orientation in its own IFD, PNG here in XMP: sizes must be the oracle's.
     let oracle = common::oracle();
-    for path in ["pillow/g4_orientation_6.tif", "pillow/xmp_tags_orientation.png"] {
+    for path in [
+        "pillow/g4_orientation_6.tif",
+        "pillow/xmp_tags_orientation.png",
+    ] {
         let row = oracle.iter().find(|r| r.path == path).expect("oracle row");
         let px = upright(path);
         assert_eq!((px.width, px.height), (row.width, row.height), "{path}");

@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use clap::Parser;
 use imgbatch::{
-    BatchOptions, CancelToken, ChromaSubsampling, EncodeOptions, Error, Event, FileResult, Format, Job, JpegPreset,
-    MetadataPolicy, PngCompression, ResizeSpec, Source,
+    BatchOptions, CancelToken, ChromaSubsampling, EncodeOptions, Error, Event, FileResult, Format,
+    Job, JpegPreset, MetadataPolicy, PngCompression, ResizeSpec, Source,
 };
 use serde_json::json;
 
@@ -28,7 +28,7 @@ struct Args {
     #[arg(short, long)]
     out: PathBuf,
     /// Output format.
-    #[arg(short, long, default_value = "jpeg", value_parser = parse_format)]
+    #[arg(short, long, default_value = "jpeg", value_parser = format_parser())]
     to: Format,
     /// Shrink so the long edge is at most N pixels (same as --size N).
     #[arg(long, value_name = "N")]
@@ -86,13 +86,11 @@ struct Args {
 
 const AFTER_HELP: &str = "Exit status: 0 all converted, 1 some failed, 2 could not run.";
 
-fn parse_format(s: &str) -> Result<Format, String> {
-    let format = Format::from_name(s).ok_or_else(|| format!("unknown format '{s}'"))?;
-    if !format.info().can_encode {
-        let names: Vec<_> = imgbatch::encodable().map(|f| f.id).collect();
-        return Err(format!("cannot write {format}; choose one of {}", names.join(", ")));
-    }
-    Ok(format)
+/// `--to` accepts what the engine's format table can write, by id or extension.
+fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let values = imgbatch::encodable().map(|f| PossibleValue::new(f.id).aliases(f.extensions.iter().copied()));
+    PossibleValuesParser::new(values).map(|id| Format::from_name(&id).unwrap_or(Format::Jpeg))
 }
 
 fn parse_engine<T: std::str::FromStr<Err = Error>>(s: &str) -> Result<T, String> {
@@ -122,7 +120,8 @@ impl Source for FileSource {
         &self.display
     }
     fn read(&self) -> imgbatch::Result<Vec<u8>> {
-        fs::read(&self.path).map_err(|e| Error::io(format!("cannot read {}", self.path.display())).with_source(e))
+        fs::read(&self.path)
+            .map_err(|e| Error::io(format!("cannot read {}", self.path.display())).with_source(e))
     }
 }
 
@@ -156,7 +155,11 @@ fn job_from(args: &Args) -> Result<Job, String> {
         sizes,
         filter: args.filter,
         enlarge: args.enlarge,
-        metadata: if args.metadata == "keep" { MetadataPolicy::Keep } else { MetadataPolicy::Strip },
+        metadata: if args.metadata == "keep" {
+            MetadataPolicy::Keep
+        } else {
+            MetadataPolicy::Strip
+        },
         background: args.background,
         limits: imgbatch::Limits::default(),
     };
@@ -173,15 +176,24 @@ impl Template {
     fn new(text: String) -> Result<Template, String> {
         let mut rest = text.as_str();
         while let Some(open) = rest.find('{') {
-            let close = rest[open..].find('}').ok_or_else(|| format!("unclosed '{{' in name template '{text}'"))?;
+            let close = rest[open..]
+                .find('}')
+                .ok_or_else(|| format!("unclosed '{{' in name template '{text}'"))?;
             let field = &rest[open + 1..open + close];
             if !Self::FIELDS.contains(&field) {
-                return Err(format!("unknown field {{{field}}} in name template (use {{stem}} {{ext}} {{w}} {{h}} {{size}})"));
+                return Err(format!(
+                    "unknown field {{{field}}} in name template (use {{stem}} {{ext}} {{w}} {{h}} {{size}})"
+                ));
             }
             rest = &rest[open + close + 1..];
         }
-        if Path::new(&text).components().any(|c| !matches!(c, Component::Normal(_))) {
-            return Err(format!("name template '{text}' must stay inside the output folder"));
+        if Path::new(&text)
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+        {
+            return Err(format!(
+                "name template '{text}' must stay inside the output folder"
+            ));
         }
         Ok(Template(text))
     }
@@ -202,25 +214,37 @@ fn collect(inputs: &[PathBuf]) -> Result<(Vec<FileSource>, Vec<String>), String>
     let mut files = Vec::new();
     let mut skipped = Vec::new();
     for input in inputs {
-        let meta = fs::metadata(input).map_err(|e| format!("cannot open {}: {e}", input.display()))?;
+        let meta =
+            fs::metadata(input).map_err(|e| format!("cannot open {}: {e}", input.display()))?;
         let found: Vec<(PathBuf, PathBuf)> = if meta.is_dir() {
             let mut found = Vec::new();
             for entry in walkdir::WalkDir::new(input).sort_by_file_name() {
                 let entry = entry.map_err(|e| format!("cannot walk {}: {e}", input.display()))?;
                 if entry.file_type().is_file() {
-                    let relative = entry.path().strip_prefix(input).unwrap_or(entry.path()).to_path_buf();
+                    let relative = entry
+                        .path()
+                        .strip_prefix(input)
+                        .unwrap_or(entry.path())
+                        .to_path_buf();
                     found.push((entry.path().to_path_buf(), relative));
                 }
             }
             found
         } else {
-            let name = input.file_name().map(PathBuf::from).unwrap_or_else(|| input.clone());
+            let name = input
+                .file_name()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| input.clone());
             vec![(input.clone(), name)]
         };
         for (path, relative) in found {
             let display = path.display().to_string();
             if looks_like_image(&path) {
-                files.push(FileSource { path, relative, display });
+                files.push(FileSource {
+                    path,
+                    relative,
+                    display,
+                });
             } else {
                 skipped.push(display);
             }
@@ -230,10 +254,15 @@ fn collect(inputs: &[PathBuf]) -> Result<(Vec<FileSource>, Vec<String>), String>
 }
 
 fn looks_like_image(path: &Path) -> bool {
-    let by_name = path.extension().and_then(|e| e.to_str()).is_some_and(Format::is_image_extension);
+    let by_name = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(Format::is_image_extension);
     by_name || {
         let mut head = [0u8; 64];
-        let n = fs::File::open(path).and_then(|mut f| f.read(&mut head)).unwrap_or(0);
+        let n = fs::File::open(path)
+            .and_then(|mut f| f.read(&mut head))
+            .unwrap_or(0);
         Format::sniff(&head[..n]).is_some()
     }
 }
@@ -250,47 +279,84 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     let job = job_from(args)?;
     let several = job.sizes.len() > 1;
     let template = Template::new(args.name.clone().unwrap_or_else(|| {
-        if several { "{stem}-{size}.{ext}".into() } else { "{stem}.{ext}".into() }
+        if several {
+            "{stem}-{size}.{ext}".into()
+        } else {
+            "{stem}.{ext}".into()
+        }
     }))?;
-    let threads = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let threads = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global()
         .map_err(|e| format!("cannot start {threads} worker threads: {e}"))?;
     let (sources, skipped) = collect(&args.inputs)?;
-    fs::create_dir_all(&args.out).map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
+    fs::create_dir_all(&args.out)
+        .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
 
     let quiet_bar = args.json || !std::io::stderr().is_terminal();
-    let bar = if quiet_bar { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(sources.len() as u64) };
+    let bar = if quiet_bar {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(sources.len() as u64)
+    };
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files  {per_sec}  ETA {eta}  {wide_msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} files  {per_sec}  ETA {eta}  {wide_msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     for path in &skipped {
         bar.suspend(|| eprintln!("skipped: {path}: not an image"));
     }
 
-    let report = Mutex::new(Report { files: BTreeMap::new(), written: HashSet::new(), failed: 0, converted: 0, output_bytes: 0 });
+    let report = Mutex::new(Report {
+        files: BTreeMap::new(),
+        written: HashSet::new(),
+        failed: 0,
+        converted: 0,
+        output_bytes: 0,
+    });
     let started = Instant::now();
-    let options = BatchOptions { concurrency: threads, memory_budget: args.memory << 20 };
+    let options = BatchOptions {
+        concurrency: threads,
+        memory_budget: args.memory << 20,
+    };
     let on_event = |event: Event| match event {
         Event::Started { name, .. } => bar.set_message(name),
         Event::Finished(result) => {
             let source = &sources[result.index];
             let entry = finish_file(args, &template, source, result, &report);
             if let Some(error) = entry.get("error").filter(|e| !e.is_null()) {
-                bar.suspend(|| eprintln!("error: {}: {} ({})", source.display, error["message"].as_str().unwrap_or(""), error["code"].as_str().unwrap_or("")));
+                bar.suspend(|| {
+                    eprintln!(
+                        "error: {}: {} ({})",
+                        source.display,
+                        error["message"].as_str().unwrap_or(""),
+                        error["code"].as_str().unwrap_or("")
+                    )
+                });
             }
             bar.inc(1);
         }
     };
-    let summary = imgbatch::run_batch(&sources, &job, &options, &CancelToken::new(), &on_event).map_err(|e| e.message())?;
+    let summary = imgbatch::run_batch(&sources, &job, &options, &CancelToken::new(), &on_event)
+        .map_err(|e| e.message())?;
     bar.finish_and_clear();
-    let report = report.into_inner().map_err(|_| "internal error: report lock poisoned".to_string())?;
+    let report = report
+        .into_inner()
+        .map_err(|_| "internal error: report lock poisoned".to_string())?;
     let elapsed = started.elapsed().as_secs_f64();
 
     let mut files: Vec<_> = report.files.into_values().collect();
-    files.extend(skipped.iter().map(|path| json!({"input": path, "status": "skipped", "reason": "not an image"})));
+    files.extend(
+        skipped
+            .iter()
+            .map(|path| json!({"input": path, "status": "skipped", "reason": "not an image"})),
+    );
     if args.json {
         let doc = json!({
             "files": files,
@@ -317,29 +383,50 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         human_bytes(report.output_bytes),
         elapsed
     );
-    Ok(if report.failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if report.failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Writes one file's outputs (all or none) and returns its JSON report entry.
-fn finish_file(args: &Args, template: &Template, source: &FileSource, result: FileResult, report: &Mutex<Report>) -> serde_json::Value {
+fn finish_file(
+    args: &Args,
+    template: &Template,
+    source: &FileSource,
+    result: FileResult,
+    report: &Mutex<Report>,
+) -> serde_json::Value {
     let mut entry = json!({
         "input": source.display,
         "input_bytes": result.input_bytes,
         "ms": (result.elapsed_ms * 10.0).round() / 10.0,
     });
-    let written = result.outcome.and_then(|outputs| write_outputs(args, template, source, &outputs, report));
-    let Ok(mut report) = report.lock() else { return entry };
+    let written = result
+        .outcome
+        .and_then(|outputs| write_outputs(args, template, source, &outputs, report));
+    let Ok(mut report) = report.lock() else {
+        return entry;
+    };
     match written {
         Ok(outputs) => {
             report.converted += 1;
-            report.output_bytes += outputs.iter().map(|o| o["bytes"].as_u64().unwrap_or(0)).sum::<u64>();
+            report.output_bytes += outputs
+                .iter()
+                .map(|o| o["bytes"].as_u64().unwrap_or(0))
+                .sum::<u64>();
             entry["status"] = json!("converted");
             entry["outputs"] = json!(outputs);
             entry["error"] = serde_json::Value::Null;
         }
         Err(error) => {
             report.failed += 1;
-            entry["status"] = json!(if error.kind() == imgbatch::ErrorKind::Cancelled { "cancelled" } else { "failed" });
+            entry["status"] = json!(if error.kind() == imgbatch::ErrorKind::Cancelled {
+                "cancelled"
+            } else {
+                "failed"
+            });
             entry["outputs"] = json!([]);
             entry["error"] = json!({"code": error.code(), "message": error.message()});
         }
@@ -355,11 +442,22 @@ fn write_outputs(
     outputs: &[imgbatch::Output],
     report: &Mutex<Report>,
 ) -> imgbatch::Result<Vec<serde_json::Value>> {
-    let stem = source.relative.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let dir = args.out.join(source.relative.parent().unwrap_or(Path::new("")));
-    let paths: Vec<PathBuf> = outputs.iter().map(|o| dir.join(template.render(&stem, o))).collect();
+    let stem = source
+        .relative
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dir = args
+        .out
+        .join(source.relative.parent().unwrap_or(Path::new("")));
+    let paths: Vec<PathBuf> = outputs
+        .iter()
+        .map(|o| dir.join(template.render(&stem, o)))
+        .collect();
     {
-        let mut report = report.lock().map_err(|_| Error::internal("report lock poisoned"))?;
+        let mut report = report
+            .lock()
+            .map_err(|_| Error::internal("report lock poisoned"))?;
         for path in &paths {
             if report.written.contains(path) {
                 return Err(Error::invalid_options(format!(
@@ -368,7 +466,10 @@ fn write_outputs(
                 )));
             }
             if !args.overwrite && path.exists() {
-                return Err(Error::io(format!("{} exists; pass --overwrite to replace it", path.display())));
+                return Err(Error::io(format!(
+                    "{} exists; pass --overwrite to replace it",
+                    path.display()
+                )));
             }
         }
         report.written.extend(paths.iter().cloned());
@@ -376,7 +477,9 @@ fn write_outputs(
     let mut entries = Vec::new();
     for (output, path) in outputs.iter().zip(&paths) {
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| Error::io(format!("cannot create {}", parent.display())).with_source(e))?;
+            fs::create_dir_all(parent).map_err(|e| {
+                Error::io(format!("cannot create {}", parent.display())).with_source(e)
+            })?;
         }
         let mut options = fs::OpenOptions::new();
         options.write(true);

@@ -33,26 +33,36 @@ pub struct Header {
 impl Header {
     /// Size after applying the orientation.
     pub fn upright_size(&self) -> (u32, u32) {
-        if self.orientation >= 5 { (self.height, self.width) } else { (self.width, self.height) }
+        if self.orientation >= 5 {
+            (self.height, self.width)
+        } else {
+            (self.width, self.height)
+        }
     }
 }
 
 fn open<'a>(bytes: &'a [u8], format: Format, limits: &Limits) -> Result<impl ImageDecoder + 'a> {
     let Some(image_format) = format.to_image() else {
-        return Err(Error::unsupported(format!("{format} input is recognised but not supported in this build")));
+        return Err(Error::unsupported(format!(
+            "{format} input is recognised but not supported in this build"
+        )));
     };
     if let Some((w, h)) = crate::container::declared_size(format, bytes) {
         limits.check_extent(w, h)?;
     }
     if format == Format::Png {
-        let cap = usize::try_from(limits.max_text_chunk).unwrap_or(usize::MAX).min(64 << 20);
+        let cap = usize::try_from(limits.max_text_chunk)
+            .unwrap_or(usize::MAX)
+            .min(64 << 20);
         for size in crate::container::png_text_sizes(bytes, cap) {
             limits.check_text_chunk(size as u64)?;
         }
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
     reader.limits(limits.to_image_limits());
-    let decoder = reader.into_decoder().map_err(|e| from_image(&format!("cannot read the {format} header"), e))?;
+    let decoder = reader
+        .into_decoder()
+        .map_err(|e| from_image(&format!("cannot read the {format} header"), e))?;
     let (w, h) = decoder.dimensions();
     limits.check_dimensions(w, h)?;
     // image-rs does not reserve its output buffer against Limits (design.md §3): check here.
@@ -68,7 +78,12 @@ fn orientation_of(decoder: &mut impl ImageDecoder, metadata: &Metadata) -> u8 {
         .exif
         .as_deref()
         .and_then(crate::metadata::exif_orientation)
-        .or_else(|| metadata.xmp.as_deref().and_then(crate::metadata::xmp_orientation))
+        .or_else(|| {
+            metadata
+                .xmp
+                .as_deref()
+                .and_then(crate::metadata::xmp_orientation)
+        })
         .or_else(|| decoder.orientation().ok().map(orientation_number))
         .unwrap_or(1)
 }
@@ -76,7 +91,13 @@ fn orientation_of(decoder: &mut impl ImageDecoder, metadata: &Metadata) -> u8 {
 fn header_of(format: Format, decoder: &mut impl ImageDecoder, metadata: &Metadata) -> Header {
     let (width, height) = decoder.dimensions();
     let orientation = orientation_of(decoder, metadata);
-    Header { format, width, height, orientation, decoded_bytes: decoder.total_bytes() }
+    Header {
+        format,
+        width,
+        height,
+        orientation,
+        decoded_bytes: decoder.total_bytes(),
+    }
 }
 
 /// Reads only the header: format, declared size, orientation. Enforces `limits`.
@@ -94,7 +115,12 @@ pub struct Decoded {
 
 /// Decodes the first frame. `admit` sees the header before any pixel buffer is allocated
 /// and may refuse (the pipeline checks its memory estimate there).
-pub fn decode(bytes: &[u8], format: Format, limits: &Limits, admit: impl FnOnce(&Header) -> Result<()>) -> Result<Decoded> {
+pub fn decode(
+    bytes: &[u8],
+    format: Format,
+    limits: &Limits,
+    admit: impl FnOnce(&Header) -> Result<()>,
+) -> Result<Decoded> {
     let mut decoder = open(bytes, format, limits)?;
     let metadata = Metadata::read(&mut decoder);
     let header = header_of(format, &mut decoder, &metadata);
@@ -102,11 +128,17 @@ pub fn decode(bytes: &[u8], format: Format, limits: &Limits, admit: impl FnOnce(
     let orientation = image::metadata::Orientation::from_exif(header.orientation)
         .unwrap_or(image::metadata::Orientation::NoTransforms);
     if format == Format::Jpeg && crate::container::jpeg_is_truncated(bytes) {
-        return Err(Error::decode("JPEG is truncated: its image data stops before the end marker"));
+        return Err(Error::decode(
+            "JPEG is truncated: its image data stops before the end marker",
+        ));
     }
-    let mut image = image::DynamicImage::from_decoder(decoder).map_err(|e| from_image(&format!("cannot decode {format}"), e))?;
+    let mut image = image::DynamicImage::from_decoder(decoder)
+        .map_err(|e| from_image(&format!("cannot decode {format}"), e))?;
     image.apply_orientation(orientation);
-    Ok(Decoded { pixels: Pixels::from_dynamic(image), metadata })
+    Ok(Decoded {
+        pixels: Pixels::from_dynamic(image),
+        metadata,
+    })
 }
 
 fn orientation_number(o: image::metadata::Orientation) -> u8 {
@@ -125,12 +157,21 @@ fn orientation_number(o: image::metadata::Orientation) -> u8 {
 
 /// Encodes `pixels` (already flattened if the format has no alpha) with the metadata the
 /// policy allowed.
-pub fn encode(pixels: &Pixels, format: Format, options: &EncodeOptions, metadata: &Metadata) -> Result<Vec<u8>> {
+pub fn encode(
+    pixels: &Pixels,
+    format: Format,
+    options: &EncodeOptions,
+    metadata: &Metadata,
+) -> Result<Vec<u8>> {
     match format {
         Format::Jpeg => jpeg::encode(pixels, options, metadata),
         Format::Png => png::encode(pixels, options, metadata),
         Format::WebP => webp::encode_lossless(pixels, metadata),
-        Format::Gif | Format::Bmp | Format::Tiff | Format::Qoi | Format::Ico => via_image::encode(pixels, format, metadata),
-        other => Err(Error::unsupported(format!("cannot write {other} in this build"))),
+        Format::Gif | Format::Bmp | Format::Tiff | Format::Qoi | Format::Ico => {
+            via_image::encode(pixels, format, metadata)
+        }
+        other => Err(Error::unsupported(format!(
+            "cannot write {other} in this build"
+        ))),
     }
 }

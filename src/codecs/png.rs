@@ -9,7 +9,11 @@ pub fn encode(pixels: &Pixels, options: &EncodeOptions, metadata: &Metadata) -> 
     let fail = |e: png::EncodingError| Error::encode("PNG encoder failed").with_source(e);
     let mut out = Vec::new();
     let mut info = png::Info::with_size(pixels.width, pixels.height);
-    info.color_type = if pixels.has_alpha { png::ColorType::Rgba } else { png::ColorType::Rgb };
+    info.color_type = if pixels.has_alpha {
+        png::ColorType::Rgba
+    } else {
+        png::ColorType::Rgb
+    };
     info.bit_depth = png::BitDepth::Eight;
     info.icc_profile = metadata.icc.as_deref().map(Into::into);
     info.exif_metadata = metadata.exif.as_deref().map(Into::into);
@@ -22,7 +26,9 @@ pub fn encode(pixels: &Pixels, options: &EncodeOptions, metadata: &Metadata) -> 
     });
     if let Some(xmp) = &metadata.xmp {
         let text = String::from_utf8_lossy(xmp).into_owned();
-        encoder.add_itxt_chunk("XML:com.adobe.xmp".into(), text).map_err(fail)?;
+        encoder
+            .add_itxt_chunk("XML:com.adobe.xmp".into(), text)
+            .map_err(fail)?;
     }
     let mut writer = encoder.write_header().map_err(fail)?;
     writer.write_image_data(&pixels.data).map_err(fail)?;

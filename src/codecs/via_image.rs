@@ -19,11 +19,16 @@ pub fn encode(pixels: &Pixels, format: Format, metadata: &Metadata) -> Result<Ve
     let failed = |e| from_image(&format!("{format} encoder failed"), e);
     match format {
         Format::Gif => {
-            let mut encoder = image::codecs::gif::GifEncoder::new_with_speed(&mut out, GIF_QUANTIZER_SPEED);
+            let mut encoder =
+                image::codecs::gif::GifEncoder::new_with_speed(&mut out, GIF_QUANTIZER_SPEED);
             encoder.encode(&pixels.data, w, h, color).map_err(failed)?;
         }
-        Format::Bmp => image::codecs::bmp::BmpEncoder::new(&mut out).write_image(&pixels.data, w, h, color).map_err(failed)?,
-        Format::Qoi => image::codecs::qoi::QoiEncoder::new(&mut out).write_image(&pixels.data, w, h, color).map_err(failed)?,
+        Format::Bmp => image::codecs::bmp::BmpEncoder::new(&mut out)
+            .write_image(&pixels.data, w, h, color)
+            .map_err(failed)?,
+        Format::Qoi => image::codecs::qoi::QoiEncoder::new(&mut out)
+            .write_image(&pixels.data, w, h, color)
+            .map_err(failed)?,
         Format::Ico => {
             let rgba = pixels.to_rgba();
             image::codecs::ico::IcoEncoder::new(&mut out)
@@ -36,9 +41,15 @@ pub fn encode(pixels: &Pixels, format: Format, metadata: &Metadata) -> Result<Ve
                 // Unsupported here only means "dropped": the pixels still encode.
                 let _ = encoder.set_icc_profile(icc.clone());
             }
-            encoder.write_image(&pixels.data, w, h, color).map_err(failed)?
+            encoder
+                .write_image(&pixels.data, w, h, color)
+                .map_err(failed)?
         }
-        other => return Err(Error::internal(format!("{other} is not an image-rs encoder format"))),
+        other => {
+            return Err(Error::internal(format!(
+                "{other} is not an image-rs encoder format"
+            )));
+        }
     }
     Ok(out.into_inner())
 }

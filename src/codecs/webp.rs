@@ -16,7 +16,11 @@ pub fn encode_lossless(pixels: &Pixels, metadata: &Metadata) -> Result<Vec<u8>> 
     if let Some(xmp) = &metadata.xmp {
         encoder.set_xmp_metadata(xmp.clone());
     }
-    let color = if pixels.has_alpha { image_webp::ColorType::Rgba8 } else { image_webp::ColorType::Rgb8 };
+    let color = if pixels.has_alpha {
+        image_webp::ColorType::Rgba8
+    } else {
+        image_webp::ColorType::Rgb8
+    };
     encoder
         .encode(&pixels.data, pixels.width, pixels.height, color)
         .map_err(|e| Error::encode("WebP encoder failed").with_source(e))?;

@@ -35,17 +35,30 @@ pub struct Entry {
 
 impl Entry {
     pub fn has(&self, feature: &str) -> bool {
-        self.features.iter().any(|f| f == feature || f.starts_with(&format!("{feature}=")))
+        self.features
+            .iter()
+            .any(|f| f == feature || f.starts_with(&format!("{feature}=")))
     }
 }
 
 fn rows(file: &str) -> Vec<HashMap<String, String>> {
     let text = std::fs::read_to_string(corpus_dir().join(file)).expect("corpus TSV is readable");
     let mut lines = text.lines();
-    let header: Vec<String> = lines.next().expect("TSV has a header").split('\t').map(String::from).collect();
+    let header: Vec<String> = lines
+        .next()
+        .expect("TSV has a header")
+        .split('\t')
+        .map(String::from)
+        .collect();
     lines
         .filter(|l| !l.is_empty())
-        .map(|l| header.iter().cloned().zip(l.split('\t').map(String::from)).collect())
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(l.split('\t').map(String::from))
+                .collect()
+        })
         .collect()
 }
 
@@ -86,8 +99,15 @@ fn parse_grid(text: &str) -> Option<Grid> {
     let v: serde_json::Value = serde_json::from_str(text).ok()?;
     let gx = v[0].as_u64()? as u32;
     let gy = v[1].as_u64()? as u32;
-    let values: Vec<f64> = v[2].as_array()?.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect();
-    let cells = values.chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]]).collect();
+    let values: Vec<f64> = v[2]
+        .as_array()?
+        .iter()
+        .map(|x| x.as_f64().unwrap_or(f64::NAN))
+        .collect();
+    let cells = values
+        .chunks_exact(4)
+        .map(|c| [c[0], c[1], c[2], c[3]])
+        .collect();
     Some(Grid { gx, gy, cells })
 }
 
@@ -128,7 +148,13 @@ pub fn grid_of(px: &imgbatch::Pixels, gx: u32, gy: u32) -> Grid {
                     count += 1.0;
                 }
             }
-            cells.push(sum.map(|s| if count > 0.0 { (s / count).round() } else { 0.0 }));
+            cells.push(sum.map(|s| {
+                if count > 0.0 {
+                    (s / count).round()
+                } else {
+                    0.0
+                }
+            }));
         }
     }
     Grid { gx, gy, cells }
@@ -136,7 +162,12 @@ pub fn grid_of(px: &imgbatch::Pixels, gx: u32, gy: u32) -> Grid {
 
 /// Mean and worst per-channel difference between two grids.
 pub fn grid_distance(a: &Grid, b: &Grid) -> (f64, f64) {
-    let diffs: Vec<f64> = a.cells.iter().zip(&b.cells).flat_map(|(x, y)| (0..4).map(move |c| (x[c] - y[c]).abs())).collect();
+    let diffs: Vec<f64> = a
+        .cells
+        .iter()
+        .zip(&b.cells)
+        .flat_map(|(x, y)| (0..4).map(move |c| (x[c] - y[c]).abs()))
+        .collect();
     let mean = diffs.iter().sum::<f64>() / diffs.len().max(1) as f64;
     let max = diffs.iter().cloned().fold(0.0, f64::max);
     (mean, max)
@@ -172,46 +203,107 @@ pub const KNOWN_GAPS: &[(&str, &str)] = &[
     ("exiftool/GeoTiff.tif", TIFF_PALETTE),
     ("pillow/multipage.tiff", TIFF_PALETTE),
     ("pillow/multipage-lastframe.tif", TIFF_PALETTE),
-    ("image-rs/images/tiff/testsuite/ycbcr_jpeg_8bit.tif", TIFF_YCBCR),
-    ("image-rs/images/tiff/testsuite/ycbcr_lzw_broken.tif", TIFF_YCBCR),
-    ("image-rs/images/tiff/testsuite/ycbcr_lzw_bt709.tif", TIFF_YCBCR),
+    (
+        "image-rs/images/tiff/testsuite/ycbcr_jpeg_8bit.tif",
+        TIFF_YCBCR,
+    ),
+    (
+        "image-rs/images/tiff/testsuite/ycbcr_lzw_broken.tif",
+        TIFF_YCBCR,
+    ),
+    (
+        "image-rs/images/tiff/testsuite/ycbcr_lzw_bt709.tif",
+        TIFF_YCBCR,
+    ),
     ("pillow/tiff_strip_ycbcr_jpeg_2x2_sampling.tif", TIFF_YCBCR),
-    ("pillow/old-style-jpeg-compression.tif", "tiff crate: old-style (6) JPEG-in-TIFF is not supported"),
+    (
+        "pillow/old-style-jpeg-compression.tif",
+        "tiff crate: old-style (6) JPEG-in-TIFF is not supported",
+    ),
     ("pillow/hopper.Lab.tif", TIFF_LAB),
     ("pillow/lab.tif", TIFF_LAB),
-    ("pillow/12bit.cropped.tif", "tiff crate: 12-bit samples are not supported"),
-    ("pillow/hopper_gray_4bpp.tif", "tiff crate: 4-bit grayscale is not supported"),
-    ("pillow/hopper_lzma.tif", "tiff crate: LZMA compression is not supported"),
-    ("pillow/total-pages-zero.tif", "tiff crate: CCITT Fax3 compression is not supported"),
-    ("pillow/g4-fillorder-test.tif", "tiff crate: CCITT G4 with FillOrder=2 decodes short"),
-    ("pillow/separate_planar_extra_samples.tiff", "tiff crate: planar 2-sample (gray+extra) layout is not supported"),
+    (
+        "pillow/12bit.cropped.tif",
+        "tiff crate: 12-bit samples are not supported",
+    ),
+    (
+        "pillow/hopper_gray_4bpp.tif",
+        "tiff crate: 4-bit grayscale is not supported",
+    ),
+    (
+        "pillow/hopper_lzma.tif",
+        "tiff crate: LZMA compression is not supported",
+    ),
+    (
+        "pillow/total-pages-zero.tif",
+        "tiff crate: CCITT Fax3 compression is not supported",
+    ),
+    (
+        "pillow/g4-fillorder-test.tif",
+        "tiff crate: CCITT G4 with FillOrder=2 decodes short",
+    ),
+    (
+        "pillow/separate_planar_extra_samples.tiff",
+        "tiff crate: planar 2-sample (gray+extra) layout is not supported",
+    ),
     (
         "image-rs/regression/tiff/clusterfuzz-testcase-minimized-fuzzer_script_tiff-5026894169374720.tif",
         "tiff crate: the JPEG strip inside declares 52502 rows, over its internal 16384 limit",
     ),
-    ("libjpeg-turbo/testimages/testimgari.jpg", "zune-jpeg: arithmetic-coded JPEG is not supported"),
-    ("jpeg-decoder/reftest/images/lossless/1/jpeg_lossless_sel1-8bit.jpg", "zune-jpeg: lossless (SOF3) JPEG is not supported"),
-    ("pillow/truncated_app14.jpg", "zune-jpeg: rejects a truncated APP14 (Adobe) segment that libjpeg skips"),
-    ("image-rs/images/bmp/images/lenient/badplanes.bmp", BMP_STRICT),
+    (
+        "libjpeg-turbo/testimages/testimgari.jpg",
+        "zune-jpeg: arithmetic-coded JPEG is not supported",
+    ),
+    (
+        "jpeg-decoder/reftest/images/lossless/1/jpeg_lossless_sel1-8bit.jpg",
+        "zune-jpeg: lossless (SOF3) JPEG is not supported",
+    ),
+    (
+        "pillow/truncated_app14.jpg",
+        "zune-jpeg: rejects a truncated APP14 (Adobe) segment that libjpeg skips",
+    ),
+    (
+        "image-rs/images/bmp/images/lenient/badplanes.bmp",
+        BMP_STRICT,
+    ),
     ("image-rs/images/bmp/images/lenient/badrle.bmp", BMP_STRICT),
-    ("image-rs/images/bmp/images/lenient/rletopdown.bmp", BMP_STRICT),
+    (
+        "image-rs/images/bmp/images/lenient/rletopdown.bmp",
+        BMP_STRICT,
+    ),
     ("pillow/bmp/b/badplanes.bmp", BMP_STRICT),
     ("pillow/bmp/b/badrle.bmp", BMP_STRICT),
     ("pillow/bmp/b/rletopdown.bmp", BMP_STRICT),
-    ("pillow/bmp/q/pal8os2v2.bmp", "image-rs: OS/2 v2 BMP header (64 bytes) is not supported"),
+    (
+        "pillow/bmp/q/pal8os2v2.bmp",
+        "image-rs: OS/2 v2 BMP header (64 bytes) is not supported",
+    ),
     ("image-rs/images/ico/images/png_rgb8.ico", ICO_PNG),
     ("image-rs/images/ico/images/png_l8.ico", ICO_PNG),
-    ("image-rs/images/ico/images/truncated_mask_32bpp.ico", ICO_STRICT),
-    ("image-rs/bad/ico/Bad_smile-incorrect-image-length.ico", ICO_STRICT),
+    (
+        "image-rs/images/ico/images/truncated_mask_32bpp.ico",
+        ICO_STRICT,
+    ),
+    (
+        "image-rs/bad/ico/Bad_smile-incorrect-image-length.ico",
+        ICO_STRICT,
+    ),
     ("image-rs/images/ico/images/lenient-bpp.ico", ICO_STRICT),
-    ("pillow/no_palette.gif", "gif crate: a frame with no colour table is refused (Pillow assumes a grey palette)"),
-    ("pngsuite/png/xcsn0g01.png", "png crate: a bad IDAT CRC is fatal (Pillow ignores CRCs); PngSuite marks the file corrupt"),
+    (
+        "pillow/no_palette.gif",
+        "gif crate: a frame with no colour table is refused (Pillow assumes a grey palette)",
+    ),
+    (
+        "pngsuite/png/xcsn0g01.png",
+        "png crate: a bad IDAT CRC is fatal (Pillow ignores CRCs); PngSuite marks the file corrupt",
+    ),
 ];
 
 pub const TIFF_PALETTE: &str = "tiff crate: palette (RGBPalette) TIFF is not supported";
 pub const TIFF_YCBCR: &str = "tiff crate: YCbCr photometric TIFF is not supported";
 pub const TIFF_LAB: &str = "tiff crate: CIELab TIFF is not supported";
-pub const BMP_STRICT: &str = "image-rs: refuses malformed BMP headers or RLE data that Pillow tolerates";
+pub const BMP_STRICT: &str =
+    "image-rs: refuses malformed BMP headers or RLE data that Pillow tolerates";
 pub const ICO_PNG: &str = "image-rs: PNG-in-ICO must be RGBA; this one is RGB or grey";
-pub const ICO_STRICT: &str = "image-rs: refuses a damaged ICO directory entry that Pillow tolerates";
-
+pub const ICO_STRICT: &str =
+    "image-rs: refuses a damaged ICO directory entry that Pillow tolerates";
