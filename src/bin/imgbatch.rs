@@ -89,7 +89,8 @@ const AFTER_HELP: &str = "Exit status: 0 all converted, 1 some failed, 2 could n
 /// `--to` accepts what the engine's format table can write, by id or extension.
 fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
     use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-    let values = imgbatch::encodable().map(|f| PossibleValue::new(f.id).aliases(f.extensions.iter().copied()));
+    let values = imgbatch::encodable()
+        .map(|f| PossibleValue::new(f.id).aliases(f.extensions.iter().copied()));
     PossibleValuesParser::new(values).map(|id| Format::from_name(&id).unwrap_or(Format::Jpeg))
 }
 
