@@ -25,6 +25,11 @@ mod options;
 mod pipeline;
 mod pixels;
 mod resize;
+#[cfg(all(target_arch = "wasm32", feature = "wasm"))]
+mod wasm;
+/// `initThreadPool(n)` for the page's engine worker (wasm-bindgen-rayon's export).
+#[cfg(all(target_arch = "wasm32", feature = "parallel"))]
+pub use wasm_bindgen_rayon::init_thread_pool;
 
 pub use batch::{
     BatchOptions, BatchSummary, CancelToken, Event, FileResult, MemorySource, Source, run_batch,
@@ -39,7 +44,9 @@ pub use options::{
     ChromaSubsampling, EncodeOptions, Filter, Fit, Job, JpegPreset, MetadataPolicy, PngCompression,
     ResizeSpec, Rgb,
 };
-pub use pipeline::{Note, Output, SourceInfo, Timings, convert, estimate, inspect, sniff};
+pub use pipeline::{
+    Note, Output, SourceInfo, Timings, convert, convert_pixels, estimate, inspect, sniff,
+};
 pub use pixels::Pixels;
 pub use resize::Plan;
 

@@ -9,7 +9,9 @@ use crate::container::frame_count;
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::limits::Limits;
+use crate::metadata::Metadata;
 use crate::options::{Job, ResizeSpec};
+use crate::pixels::Pixels;
 use crate::resize::{self, Plan};
 
 /// One encoded output.
@@ -21,9 +23,29 @@ pub struct Output {
     pub width: u32,
     pub height: u32,
     /// The size spec's label (`2048`, `800x600-cover`, `orig`), for name templates.
+    #[serde(rename = "size")]
     pub label: String,
     pub timings: Timings,
+    #[serde(serialize_with = "notes_with_messages")]
     pub notes: Vec<Note>,
+}
+
+/// Reports carry each note's code, fields and its sentence, so the CLI and the page show the
+/// same words without each keeping a copy.
+fn notes_with_messages<S: serde::Serializer>(
+    notes: &[Note],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct WithMessage<'a> {
+        #[serde(flatten)]
+        note: &'a Note,
+        message: String,
+    }
+    serializer.collect_seq(notes.iter().map(|note| WithMessage {
+        note,
+        message: note.to_string(),
+    }))
 }
 
 /// Milliseconds per stage. Decoding is shared by all outputs of one input, so each output
@@ -142,11 +164,37 @@ pub fn convert(bytes: &[u8], job: &Job) -> Result<Vec<Output>> {
             .check_memory(estimate_peak_memory(header, bytes.len() as u64, job))
     })?;
     let decode_ms = ms_since(started);
-    let frames = frame_count(format, bytes);
-    let info = job.format.info();
-    let source = &decoded.pixels;
-    let metadata = decoded.metadata.for_output(job.metadata, info);
+    encode_all(
+        &decoded.pixels,
+        &decoded.metadata,
+        frame_count(format, bytes),
+        decode_ms,
+        job,
+    )
+}
 
+/// Converts pixels decoded elsewhere (the browser decodes AVIF for the wasm build) with the
+/// same resize, flatten and encode steps as [`convert`].
+pub fn convert_pixels(pixels: &Pixels, job: &Job) -> Result<Vec<Output>> {
+    job.validate()?;
+    job.limits.check_dimensions(pixels.width, pixels.height)?;
+    if pixels.data.len() != pixels.width as usize * pixels.height as usize * pixels.channels() {
+        return Err(Error::invalid_options(
+            "pixel buffer does not match its width and height",
+        ));
+    }
+    encode_all(pixels, &Metadata::default(), 1, 0.0, job)
+}
+
+fn encode_all(
+    source: &Pixels,
+    metadata: &Metadata,
+    frames: u32,
+    decode_ms: f64,
+    job: &Job,
+) -> Result<Vec<Output>> {
+    let info = job.format.info();
+    let metadata = metadata.for_output(job.metadata, info);
     sizes(job)
         .iter()
         .map(|spec| {

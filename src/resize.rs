@@ -113,6 +113,13 @@ fn algorithm(filter: Filter) -> fr::ResizeAlg {
 }
 
 /// Produces the output pixels for `plan`. Padding (`contain`) uses the background colour.
+///
+/// Alpha is premultiplied while filtering so transparent pixels do not bleed their colour
+/// into edges. We premultiply and un-premultiply here, in scalar code, instead of letting
+/// fast_image_resize do it: its SIMD128 `divide_alpha` for U8x4 is miscompiled by the
+/// Rust 1.95-1.97 nightlies on wasm (rust-lang/rust#157456), turning bright pixels at
+/// semi-transparent edges black. Doing it ourselves on every target also keeps native and
+/// wasm outputs byte-identical.
 pub fn apply(src: &Pixels, plan: &Plan, filter: Filter, background: Rgb) -> Result<Pixels> {
     let pixel_type = if src.has_alpha {
         fr::PixelType::U8x4
@@ -120,24 +127,59 @@ pub fn apply(src: &Pixels, plan: &Plan, filter: Filter, background: Rgb) -> Resu
         fr::PixelType::U8x3
     };
     let internal = |e: &dyn std::fmt::Display| Error::internal(format!("resize failed: {e}"));
-    let source = fr::images::ImageRef::new(src.width, src.height, &src.data, pixel_type)
+    let premultiplied;
+    let data = if src.has_alpha {
+        premultiplied = premultiply(&src.data);
+        &premultiplied
+    } else {
+        &src.data
+    };
+    let source = fr::images::ImageRef::new(src.width, src.height, data, pixel_type)
         .map_err(|e| internal(&e))?;
     let (sw, sh) = plan.scaled;
     let mut dst = fr::images::Image::new(sw, sh, pixel_type);
     let (left, top, cw, ch) = plan.crop;
     let options = fr::ResizeOptions::new()
         .resize_alg(algorithm(filter))
-        .crop(left, top, cw, ch);
+        .crop(left, top, cw, ch)
+        .use_alpha(false);
     fr::Resizer::new()
         .resize(&source, &mut dst, &options)
         .map_err(|e| internal(&e))?;
+    let mut data = dst.into_vec();
+    if src.has_alpha {
+        unpremultiply(&mut data);
+    }
     let scaled = Pixels {
         width: sw,
         height: sh,
         has_alpha: src.has_alpha,
-        data: dst.into_vec(),
+        data,
     };
     Ok(pad(scaled, plan.canvas, background))
+}
+
+fn premultiply(rgba: &[u8]) -> Vec<u8> {
+    rgba.chunks_exact(4)
+        .flat_map(|p| {
+            let a = u32::from(p[3]);
+            let mul = |c: u8| ((u32::from(c) * a + 127) / 255) as u8;
+            [mul(p[0]), mul(p[1]), mul(p[2]), p[3]]
+        })
+        .collect()
+}
+
+fn unpremultiply(rgba: &mut [u8]) {
+    for p in rgba.chunks_exact_mut(4) {
+        let a = u32::from(p[3]);
+        for c in &mut p[..3] {
+            *c = if a == 0 {
+                0
+            } else {
+                ((u32::from(*c) * 255 + a / 2) / a).min(255) as u8
+            };
+        }
+    }
 }
 
 /// Centres `px` on a canvas of the background colour.
@@ -217,6 +259,33 @@ mod tests {
         let p = Plan::new(1000, 500, &ResizeSpec::Original, false, Some(256));
         assert!(p.capped);
         assert_eq!(p.canvas, (256, 128));
+    }
+
+    #[test]
+    fn transparent_pixels_do_not_bleed_into_edges() {
+        // Opaque white next to fully transparent black: the resized edge stays white.
+        let mut data = Vec::new();
+        for x in 0..8 {
+            data.extend_from_slice(if x < 4 {
+                &[255, 255, 255, 255]
+            } else {
+                &[0, 0, 0, 0]
+            });
+        }
+        let px = Pixels {
+            width: 8,
+            height: 1,
+            has_alpha: true,
+            data,
+        };
+        let plan = Plan::new(8, 1, &ResizeSpec::Width { px: 4 }, false, None);
+        let out = apply(&px, &plan, Filter::Lanczos3, Rgb::WHITE).unwrap();
+        for p in out.data.chunks_exact(4).filter(|p| p[3] > 0) {
+            assert!(
+                p[0] >= 250 && p[1] >= 250 && p[2] >= 250,
+                "edge darkened: {p:?}"
+            );
+        }
     }
 
     #[test]

@@ -494,20 +494,11 @@ fn write_outputs(
             .open(path)
             .and_then(|mut f| f.write_all(&output.bytes))
             .map_err(|e| Error::io(format!("cannot write {}", path.display())).with_source(e))?;
-        entries.push(json!({
-            "path": path.display().to_string(),
-            "bytes": output.bytes.len(),
-            "width": output.width,
-            "height": output.height,
-            "format": output.format,
-            "size": output.label,
-            "timings": output.timings,
-            "notes": output.notes.iter().map(|n| {
-                let mut note = json!(n);
-                note["message"] = json!(n.to_string());
-                note
-            }).collect::<Vec<_>>(),
-        }));
+        // The engine's own report of the output (format, size, timings, notes), plus where it went.
+        let mut entry = serde_json::to_value(output).unwrap_or_default();
+        entry["path"] = json!(path.display().to_string());
+        entry["bytes"] = json!(output.bytes.len());
+        entries.push(entry);
     }
     Ok(entries)
 }

@@ -1,0 +1,257 @@
+//! The wasm-bindgen layer for the browser: web options in, encoded bytes and JSON reports
+//! out. It holds no image logic; everything is delegated to the engine.
+
+use std::cell::Cell;
+use std::sync::Mutex;
+
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+
+use crate::{Error, Format, Job, Output};
+
+/// The options the page sends: the short text forms the UI shows (`"2048"`,
+/// `"800x600:cover"`, `"#ffffff"`), turned into a [`Job`] by the engine's own parsers.
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct WebOptions {
+    format: String,
+    quality: u8,
+    progressive: bool,
+    sizes: Vec<String>,
+    filter: String,
+    enlarge: bool,
+    metadata: String,
+    background: String,
+}
+
+impl Default for WebOptions {
+    fn default() -> Self {
+        let job = Job::default();
+        WebOptions {
+            format: "jpeg".into(),
+            quality: job.encode.quality,
+            progressive: job.encode.progressive,
+            sizes: Vec::new(),
+            filter: "lanczos3".into(),
+            enlarge: false,
+            metadata: "strip".into(),
+            background: "#ffffff".into(),
+        }
+    }
+}
+
+fn job_from(options: &str) -> Result<Job, Error> {
+    let web: WebOptions = serde_json::from_str(options)
+        .map_err(|e| Error::invalid_options(format!("cannot read the options: {e}")))?;
+    let format = Format::from_name(&web.format)
+        .ok_or_else(|| Error::invalid_options(format!("unknown format '{}'", web.format)))?;
+    let mut job = Job::new(format);
+    job.encode.quality = web.quality;
+    job.encode.progressive = web.progressive;
+    job.sizes = web
+        .sizes
+        .iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.parse())
+        .collect::<Result<_, _>>()?;
+    job.filter = web.filter.parse()?;
+    job.enlarge = web.enlarge;
+    job.metadata = match web.metadata.as_str() {
+        "strip" => crate::MetadataPolicy::Strip,
+        "keep" => crate::MetadataPolicy::Keep,
+        other => {
+            return Err(Error::invalid_options(format!(
+                "unknown metadata policy '{other}'"
+            )));
+        }
+    };
+    job.background = web.background.parse()?;
+    job.validate()?;
+    Ok(job)
+}
+
+fn error_value(error: &Error) -> JsValue {
+    let object = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&object, &"code".into(), &error.code().into());
+    let _ = js_sys::Reflect::set(&object, &"message".into(), &error.message().into());
+    object.into()
+}
+
+/// `[{ bytes: Uint8Array, meta: string (JSON of Output without bytes) }]`. The bytes are
+/// copied out of wasm memory once, into a buffer the worker can transfer to the page.
+fn outputs_value(outputs: &[Output]) -> js_sys::Array {
+    outputs
+        .iter()
+        .map(|output| {
+            let object = js_sys::Object::new();
+            let bytes = js_sys::Uint8Array::from(output.bytes.as_slice());
+            let meta = serde_json::to_string(output).unwrap_or_default();
+            let _ = js_sys::Reflect::set(&object, &"bytes".into(), &bytes);
+            let _ = js_sys::Reflect::set(&object, &"meta".into(), &meta.into());
+            JsValue::from(object)
+        })
+        .collect()
+}
+
+#[wasm_bindgen(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+    let previous = std::panic::take_hook();
+    // A panic aborts this wasm instance (panic=abort). Record it first, so the worker can
+    // tell the page which file crashed it (see takeFinished) before the instance is lost.
+    std::panic::set_hook(Box::new(move |info| {
+        if let Ok(mut crash) = CRASH.lock() {
+            *crash = Some((CURRENT_JOB.with(Cell::get), info.to_string()));
+        }
+        previous(info);
+    }));
+}
+
+/// Version, flavor, thread count and the format table, as JSON.
+#[wasm_bindgen(js_name = engineInfo)]
+pub fn engine_info() -> String {
+    serde_json::json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "flavor": if cfg!(feature = "parallel") { "parallel" } else { "single" },
+        "threads": rayon::current_num_threads(),
+        "formats": crate::FORMATS,
+    })
+    .to_string()
+}
+
+/// Upright size, format and frame count from the header, as JSON.
+#[wasm_bindgen]
+pub fn inspect(bytes: &[u8]) -> Result<String, JsValue> {
+    let info = crate::inspect(bytes, &crate::Limits::default()).map_err(|e| error_value(&e))?;
+    Ok(serde_json::to_string(&info).unwrap_or_default())
+}
+
+/// Estimated peak memory in bytes for converting `bytes` with `options`.
+#[wasm_bindgen]
+pub fn estimate(bytes: &[u8], options: &str) -> Result<f64, JsValue> {
+    let job = job_from(options).map_err(|e| error_value(&e))?;
+    crate::estimate(bytes, &job)
+        .map(|n| n as f64)
+        .map_err(|e| error_value(&e))
+}
+
+/// Checks options without converting anything.
+#[wasm_bindgen(js_name = checkOptions)]
+pub fn check_options(options: &str) -> Result<(), JsValue> {
+    job_from(options).map(|_| ()).map_err(|e| error_value(&e))
+}
+
+fn run(bytes: &[u8], options: &str) -> Result<Vec<Output>, Error> {
+    // A valid image with this marker appended crashes the engine mid-conversion, after
+    // inspect and estimate succeeded, so the browser tests can prove crash recovery.
+    #[cfg(feature = "test-hooks")]
+    if bytes.ends_with(b"IMGBATCH-CRASH-TEST") {
+        panic!("test hook: injected crash");
+    }
+    crate::convert(bytes, &job_from(options)?)
+}
+
+/// Converts one file on the calling thread.
+#[wasm_bindgen]
+pub fn convert(bytes: &[u8], options: &str) -> Result<js_sys::Array, JsValue> {
+    run(bytes, options)
+        .map(|o| outputs_value(&o))
+        .map_err(|e| error_value(&e))
+}
+
+/// Converts RGBA pixels the browser decoded (AVIF, which has no pure-Rust decoder here).
+#[wasm_bindgen(js_name = convertRgba)]
+pub fn convert_rgba(
+    width: u32,
+    height: u32,
+    rgba: Vec<u8>,
+    options: &str,
+) -> Result<js_sys::Array, JsValue> {
+    let job = job_from(options).map_err(|e| error_value(&e))?;
+    let opaque = rgba.chunks_exact(4).all(|p| p[3] == 255);
+    let pixels = if opaque {
+        let rgb = rgba
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        crate::Pixels {
+            width,
+            height,
+            has_alpha: false,
+            data: rgb,
+        }
+    } else {
+        crate::Pixels {
+            width,
+            height,
+            has_alpha: true,
+            data: rgba,
+        }
+    };
+    crate::convert_pixels(&pixels, &job)
+        .map(|o| outputs_value(&o))
+        .map_err(|e| error_value(&e))
+}
+
+thread_local! {
+    /// The job this thread is converting, for the crash report.
+    static CURRENT_JOB: Cell<Option<u32>> = const { Cell::new(None) };
+}
+
+static CRASH: Mutex<Option<(Option<u32>, String)>> = Mutex::new(None);
+type Finished = (u32, Result<Vec<Output>, Error>);
+static FINISHED: Mutex<Vec<Finished>> = Mutex::new(Vec::new());
+
+/// Starts converting on the thread pool and returns at once, so the worker's event loop
+/// stays free for cancel, progress and new files. Collect with [`take_finished`].
+#[cfg(feature = "parallel")]
+#[wasm_bindgen]
+pub fn submit(id: u32, bytes: Vec<u8>, options: String) {
+    rayon::spawn(move || {
+        CURRENT_JOB.with(|c| c.set(Some(id)));
+        let result = run(&bytes, &options);
+        drop(bytes);
+        CURRENT_JOB.with(|c| c.set(None));
+        if let Ok(mut finished) = FINISHED.lock() {
+            finished.push((id, result));
+        }
+    });
+}
+
+/// Jobs finished since the last call: `{ crashed: null | {id, message}, done: [{id,
+/// outputs} | {id, error}] }`. After a crash the instance must be thrown away.
+#[wasm_bindgen(js_name = takeFinished)]
+pub fn take_finished() -> js_sys::Object {
+    let result = js_sys::Object::new();
+    let done = js_sys::Array::new();
+    let finished = FINISHED
+        .lock()
+        .map(|mut f| std::mem::take(&mut *f))
+        .unwrap_or_default();
+    for (id, outcome) in finished {
+        let item = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&item, &"id".into(), &id.into());
+        match outcome {
+            Ok(outputs) => js_sys::Reflect::set(&item, &"outputs".into(), &outputs_value(&outputs)),
+            Err(error) => js_sys::Reflect::set(&item, &"error".into(), &error_value(&error)),
+        }
+        .ok();
+        done.push(&item);
+    }
+    let crashed = match CRASH.lock().ok().and_then(|c| c.clone()) {
+        Some((id, message)) => {
+            let crash = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(
+                &crash,
+                &"id".into(),
+                &id.map_or(JsValue::NULL, JsValue::from),
+            );
+            let _ = js_sys::Reflect::set(&crash, &"message".into(), &message.into());
+            JsValue::from(crash)
+        }
+        None => JsValue::NULL,
+    };
+    let _ = js_sys::Reflect::set(&result, &"crashed".into(), &crashed);
+    let _ = js_sys::Reflect::set(&result, &"done".into(), &done);
+    result
+}

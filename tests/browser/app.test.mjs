@@ -1,0 +1,263 @@
+// The real page, end to end, in headless Chromium: isolation and mode, conversion of corpus
+// files checked against ORACLE.tsv and re-decoded natively, bad files, crash recovery,
+// the fallback pool's byte-identical output, alpha in wasm against native, the ZIP, and no
+// request leaving the origin. Serves the test build (scripts/build --test-hooks).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const CORPUS = process.env.IMGBATCH_CORPUS ?? path.join(ROOT, '../shared/corpus');
+const SITE = process.env.IMGBATCH_SITE ?? path.join(ROOT, 'dist-test');
+const CLI = process.env.IMGBATCH_BIN ?? path.join(ROOT, 'target/debug/imgbatch');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+assert.ok(existsSync(path.join(CORPUS, 'MANIFEST.tsv')), `test corpus not found at ${CORPUS}`);
+assert.ok(existsSync(path.join(SITE, 'build.json')), `no test build at ${SITE} (scripts/build --test-hooks)`);
+
+function tsv(file) {
+  const [header, ...lines] = readFileSync(path.join(CORPUS, file), 'utf8').split('\n').filter(Boolean);
+  const names = header.split('\t');
+  return lines.map((line) => Object.fromEntries(line.split('\t').map((v, i) => [names[i], v])));
+}
+const manifest = tsv('MANIFEST.tsv');
+const oracle = new Map(tsv('ORACLE.tsv').map((r) => [r.path, r]));
+const corpusFile = (p) => ({ name: path.basename(p), corpusPath: p, buffer: readFileSync(path.join(CORPUS, p)) });
+
+/** `n` oracle-backed files whose manifest row matches `predicate`. */
+function pick(n, predicate) {
+  const rows = manifest.filter((r) => r.pillow_result === 'ok' && oracle.has(r.path) && predicate(r));
+  assert.ok(rows.length >= n, `corpus has ${rows.length} files for a selection that needs ${n}`);
+  return rows.slice(0, n).map((r) => r.path);
+}
+
+function serve(...args) {
+  const proc = spawn(path.join(ROOT, 'scripts/serve'), ['--dir', SITE, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    proc.stdout.on('data', (chunk) => {
+      const url = /(http:\/\/localhost:\d+\/)/.exec(String(chunk))?.[1];
+      if (url) resolve({ url, proc });
+    });
+    proc.on('exit', (code) => reject(new Error(`scripts/serve exited with ${code}`)));
+  });
+}
+
+let browser;
+let isolated;
+let plain;
+
+before(async () => {
+  [isolated, plain] = await Promise.all([serve(), serve('--no-isolation')]);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  isolated?.proc.kill();
+  plain?.proc.kill();
+});
+
+async function openPage(server) {
+  const page = await browser.newPage();
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(server.url);
+  await page.evaluate(() => window.imgbatch.ready);
+  return { page, requests, errors };
+}
+
+/** Converts in the page through the automation API; returns results with output hashes. */
+async function convertInPage(page, files, options, { withBytes = false } = {}) {
+  await page.setInputFiles('#file-input', files.map((f) => ({ name: f.name, mimeType: 'application/octet-stream', buffer: f.buffer })));
+  return page.evaluate(async ({ options, withBytes }) => {
+    const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
+    const base64 = (buf) => {
+      let s = '';
+      const bytes = new Uint8Array(buf);
+      for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(s);
+    };
+    const results = await window.imgbatch.convert(document.querySelector('#file-input').files, options);
+    return Promise.all(results.map(async (r) => ({
+      ...r,
+      outputs: await Promise.all(r.outputs.map(async (o) => {
+        const buf = await o.blob.arrayBuffer();
+        return { name: o.name, width: o.width, height: o.height, format: o.format, bytes: o.bytes,
+          hash: hex(await crypto.subtle.digest('SHA-256', buf)), data: withBytes ? base64(buf) : undefined };
+      })),
+    })));
+  }, { options, withBytes });
+}
+
+/** The size a long-edge resize gives, rounded as the engine rounds. */
+function longEdge(w, h, px) {
+  const scale = Math.min(1, px / Math.max(w, h));
+  return [Math.max(1, Math.round(w * scale)), Math.max(1, Math.round(h * scale))];
+}
+
+test('the page is cross-origin isolated and runs the threaded engine on every core', async () => {
+  const { page, errors } = await openPage(isolated);
+  const state = await page.evaluate(() => ({ isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency, info: window.imgbatch.engineInfo() }));
+  assert.equal(state.isolated, true);
+  assert.equal(state.info.mode, 'threaded', state.info.reason);
+  assert.equal(state.info.threads, state.cores);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+const conversionSet = [
+  ...pick(18, (r) => r.path.startsWith('exif-orientation-examples/')),
+  ...pick(4, (r) => r.format === 'PNG' && r.features.includes('alpha') && !r.features.includes('animated')),
+  ...pick(3, (r) => r.format === 'WEBP' && r.features.includes('lossy(VP8)') && !r.features.includes('animated')),
+  ...pick(3, (r) => r.format === 'WEBP' && r.features.includes('lossless(VP8L)') && !r.features.includes('animated')),
+  ...pick(3, (r) => r.format === 'GIF' && !r.features.includes('animated') && r.path.startsWith('image-rs/images/gif/simple/')),
+  ...pick(3, (r) => r.format === 'TIFF' && r.path.startsWith('image-rs/images/tiff/testsuite/') && /rgb|gray|mandrill/i.test(r.path)),
+  ...pick(3, (r) => r.format === 'BMP' && r.path.startsWith('pillow/bmp/g/')),
+  ...pick(2, (r) => r.format === 'JPEG' && r.features.split(';').includes('cmyk')),
+  ...pick(2, (r) => r.format === 'AVIF' && r.path.startsWith('libavif/') && !r.features.includes('animated') && !r.features.includes('grid')),
+];
+
+test('corpus files convert through the real page with the oracle sizes and decode again natively', async () => {
+  assert.ok(conversionSet.length >= 40, `${conversionSet.length} files`);
+  const { page } = await openPage(isolated);
+  const files = conversionSet.map(corpusFile);
+  const results = await convertInPage(page, files, { format: 'jpeg', sizes: ['512'] }, { withBytes: true });
+  const outDir = mkdtempSync(path.join(tmpdir(), 'imgbatch-browser-'));
+  const problems = [];
+  results.forEach((r, i) => {
+    const source = conversionSet[i];
+    if (r.status !== 'converted') return problems.push(`${source}: ${r.status} ${JSON.stringify(r.error)}`);
+    const row = oracle.get(source);
+    const [w, h] = longEdge(Number(row.width), Number(row.height), 512);
+    const o = r.outputs[0];
+    if (o.width !== w || o.height !== h) problems.push(`${source}: ${o.width}x${o.height}, oracle implies ${w}x${h}`);
+    writeFileSync(path.join(outDir, `${String(i).padStart(3, '0')}.jpg`), Buffer.from(o.data, 'base64'));
+  });
+  assert.deepEqual(problems, []);
+  // Every output decodes again with the native engine, at the same size.
+  const report = JSON.parse(execFileSync(CLI, [outDir, '-o', path.join(outDir, 'again'), '--to', 'png', '--json'], { encoding: 'utf8' }));
+  assert.equal(report.summary.converted, results.length);
+  await page.close();
+});
+
+test('bad files get error rows and every good file still converts', async () => {
+  const { page } = await openPage(isolated);
+  const good = conversionSet.slice(0, 4).map(corpusFile);
+  const photo = readFileSync(path.join(CORPUS, 'exif-orientation-examples/Landscape_1.jpg'));
+  const bad = [
+    { name: 'truncated.jpg', buffer: photo.subarray(0, photo.length / 3) },
+    { name: 'garbage.png', buffer: Buffer.from('\x89PNG\r\n\x1a\nthis is not a png') },
+    { name: 'bomb.bmp', buffer: readFileSync(path.join(CORPUS, 'pillow/bmp/b/reallybig.bmp')) },
+    { name: 'notes.txt', buffer: Buffer.from('just text') },
+  ];
+  const results = await convertInPage(page, [...good, ...bad], { format: 'webp', sizes: ['256'] });
+  assert.deepEqual(results.slice(0, 4).map((r) => r.status), ['converted', 'converted', 'converted', 'converted']);
+  const byName = Object.fromEntries(results.map((r) => [r.path, r]));
+  assert.equal(byName['truncated.jpg'].error.code, 'decode');
+  assert.equal(byName['garbage.png'].status, 'failed');
+  assert.equal(byName['bomb.bmp'].error.code, 'limit');
+  assert.equal(byName['notes.txt'].status, 'skipped');
+  // The page lists every file, bad ones included.
+  const listed = await page.locator('#files').innerText();
+  for (const name of ['truncated.jpg', 'garbage.png', 'bomb.bmp', 'notes.txt']) assert.ok(listed.includes(name), `${name} is listed`);
+  await page.close();
+});
+
+test('a crash mid-batch restarts the engine; only the crashing file fails', async () => {
+  const { page } = await openPage(isolated);
+  const good = conversionSet.slice(0, 8).map(corpusFile);
+  const crasher = { name: 'crash.png', buffer: Buffer.concat([readFileSync(path.join(CORPUS, 'pngsuite/png/basn6a08.png')), Buffer.from('IMGBATCH-CRASH-TEST')]) };
+  const files = [...good.slice(0, 4), crasher, ...good.slice(4)];
+  const results = await convertInPage(page, files, { format: 'png', sizes: ['128'] });
+  const crashed = results.find((r) => r.path === 'crash.png');
+  assert.equal(crashed.status, 'failed');
+  assert.equal(crashed.error.code, 'internal');
+  assert.match(crashed.error.message, /crashed/);
+  assert.deepEqual(results.filter((r) => r !== crashed).map((r) => r.status), Array(8).fill('converted'));
+  // The restarted engine keeps working.
+  const again = await convertInPage(page, good.slice(0, 2), { format: 'png', sizes: ['64'] });
+  assert.deepEqual(again.map((r) => r.status), ['converted', 'converted']);
+  await page.close();
+});
+
+test('without isolation the fallback pool gives byte-identical outputs', async () => {
+  const files = conversionSet.filter((p) => !p.endsWith('.avif')).slice(0, 24).map(corpusFile);
+  const options = { format: 'png', sizes: ['300', '120x120:cover'] };
+  const threaded = await openPage(isolated);
+  const a = await convertInPage(threaded.page, files, options);
+  const fallback = await openPage(plain);
+  const info = await fallback.page.evaluate(() => window.imgbatch.engineInfo());
+  assert.equal(info.mode, 'fallback');
+  assert.match(info.reason, /isolated/);
+  const b = await convertInPage(fallback.page, files, options);
+  assert.deepEqual(b.map((r) => r.outputs.map((o) => o.hash)), a.map((r) => r.outputs.map((o) => o.hash)));
+  assert.ok(a.every((r) => r.status === 'converted'));
+  await threaded.page.close();
+  await fallback.page.close();
+});
+
+test('an RGBA image resized in wasm matches the native CLI byte for byte', async () => {
+  const source = 'pngsuite/png/basn6a08.png';
+  const { page } = await openPage(isolated);
+  const [result] = await convertInPage(page, [corpusFile(source)], { format: 'png', sizes: ['50%', '20'] }, { withBytes: true });
+  const dir = mkdtempSync(path.join(tmpdir(), 'imgbatch-alpha-'));
+  execFileSync(CLI, [path.join(CORPUS, source), '-o', dir, '--to', 'png', '--size', '50%', '--size', '20', '--name', '{stem}-{size}.{ext}']);
+  for (const [i, label] of ['50pct', '20'].entries()) {
+    const native = readFileSync(path.join(dir, `basn6a08-${label}.png`));
+    assert.ok(Buffer.from(result.outputs[i].data, 'base64').equals(native), `${label}: wasm and native PNGs differ`);
+  }
+  await page.close();
+});
+
+/** Entry names of a ZIP, from its central directory. */
+function zipNames(buf) {
+  const end = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  let at = buf.readUInt32LE(end + 16);
+  const names = [];
+  for (let n = buf.readUInt16LE(end + 10); n > 0; n--) {
+    const nameLength = buf.readUInt16LE(at + 28);
+    names.push(buf.subarray(at + 46, at + 46 + nameLength).toString('utf8'));
+    at += 46 + nameLength + buf.readUInt16LE(at + 30) + buf.readUInt16LE(at + 32);
+  }
+  return names;
+}
+
+test('Download all builds a ZIP with every output under its folder path', async () => {
+  const { page } = await openPage(isolated);
+  const photo = readFileSync(path.join(CORPUS, 'exif-orientation-examples/Portrait_5.jpg'));
+  const icon = readFileSync(path.join(CORPUS, 'pngsuite/png/basn6a08.png'));
+  const zip = await page.evaluate(async ({ photo, icon }) => {
+    const file = (b64, name) => new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name);
+    await window.imgbatch.convert([
+      { file: file(photo, 'p.jpg'), path: 'trip/day1/p.jpg' },
+      { file: file(icon, 'i.png'), path: 'icons/i.png' },
+    ], { format: 'webp', sizes: ['200', '50'] });
+    const blob = await window.imgbatch.zipBlob();
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+  }, { photo: photo.toString('base64'), icon: icon.toString('base64') });
+  const names = zipNames(Buffer.from(zip, 'base64')).sort();
+  assert.deepEqual(names, ['icons/i-200.webp', 'icons/i-50.webp', 'trip/day1/p-200.webp', 'trip/day1/p-50.webp']);
+  await page.close();
+});
+
+test('no request leaves the origin during a conversion', async () => {
+  const { page, requests } = await openPage(isolated);
+  await convertInPage(page, conversionSet.slice(0, 6).map(corpusFile), { format: 'jpeg', sizes: ['256'] });
+  const origin = new URL(isolated.url).origin;
+  const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
+  assert.deepEqual(foreign, []);
+  await page.close();
+});

@@ -1,0 +1,273 @@
+// The page's side of the engine: picks the threaded engine or the fallback pool, hands jobs
+// to workers as they have room, and recovers when a worker dies. The main thread never
+// loads wasm. Every request can be cancelled; terminate-and-respawn is the recovery path.
+import { MSG } from './protocol.js';
+
+const START_TIMEOUT_MS = 60_000;
+// A job that runs longer than this is treated as a hung engine: generous, since a 100 MP
+// photo can take tens of seconds on a slow machine.
+const JOB_TIMEOUT_BASE_MS = 120_000;
+const JOB_TIMEOUT_PER_MB_MS = 5_000;
+const MEMORY_BUDGET = 1 << 30;
+
+/** Why the threaded engine cannot run here, or null when it can. */
+function threadBlocker() {
+  if (!self.crossOriginIsolated) return 'the page is not cross-origin isolated (the server sends no COOP/COEP headers)';
+  if (typeof SharedArrayBuffer === 'undefined') return 'SharedArrayBuffer is not available';
+  try {
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  } catch {
+    return 'this browser cannot create shared WebAssembly memory';
+  }
+  return null;
+}
+
+/** One engine worker; `slots` jobs at a time. */
+class Bridge {
+  constructor(flavor, dir, threads, slots, handlers) {
+    this.flavor = flavor;
+    this.dir = dir;
+    this.threads = threads;
+    this.slots = slots;
+    this.handlers = handlers;
+    this.inFlight = new Map(); // id -> job
+    this.dead = false;
+  }
+
+  start() {
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: `imgbatch-${this.flavor}` });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the engine did not start in time')), START_TIMEOUT_MS);
+      this.worker.onmessage = ({ data }) => {
+        if (data.type === MSG.READY) {
+          clearTimeout(timer);
+          this.info = data.info;
+          this.worker.onmessage = ({ data }) => this.onMessage(data);
+          resolve(this);
+        } else if (data.type === MSG.INIT_FAILED) {
+          clearTimeout(timer);
+          reject(new Error(data.message));
+        }
+      };
+      this.worker.onerror = (e) => {
+        clearTimeout(timer);
+        if (this.info) this.die(null, e.message || 'the engine worker failed');
+        else reject(new Error(e.message || 'the engine worker failed to load'));
+      };
+      this.worker.postMessage({ type: MSG.INIT, flavor: this.flavor, dir: this.dir, threads: this.threads, memoryBudget: MEMORY_BUDGET });
+    });
+  }
+
+  send(job) {
+    this.inFlight.set(job.id, job);
+    const timeout = JOB_TIMEOUT_BASE_MS + (job.file.size / 1e6) * JOB_TIMEOUT_PER_MB_MS;
+    job.timer = setTimeout(() => this.die(job.id, `timed out after ${Math.round(timeout / 1000)} s`), timeout);
+    this.worker.postMessage({ type: MSG.JOB, id: job.id, file: job.file, path: job.path, options: job.options });
+  }
+
+  onMessage(data) {
+    if (data.type === MSG.DONE) {
+      const job = this.inFlight.get(data.id);
+      if (!job) return;
+      clearTimeout(job.timer);
+      this.inFlight.delete(data.id);
+      this.handlers.done(job, data.result);
+    } else if (data.type === MSG.CRASHED) {
+      this.die(data.id, data.message);
+    }
+  }
+
+  /** The instance is gone: report every job it held, then free the worker. */
+  die(crashedId, message) {
+    if (this.dead) return;
+    this.dead = true;
+    this.worker.terminate();
+    const jobs = [...this.inFlight.values()];
+    this.inFlight.clear();
+    for (const job of jobs) clearTimeout(job.timer);
+    this.handlers.crashed(this, jobs, crashedId, message);
+  }
+
+  terminate() {
+    this.dead = true;
+    this.worker?.terminate();
+    for (const job of this.inFlight.values()) clearTimeout(job.timer);
+  }
+}
+
+function outputName(path, meta, several, taken) {
+  const slash = path.lastIndexOf('/');
+  const dir = path.slice(0, slash + 1);
+  const file = path.slice(slash + 1);
+  const dot = file.lastIndexOf('.');
+  const stem = dot > 0 ? file.slice(0, dot) : file;
+  const ext = meta.formatInfo.extensions[0];
+  let name = several ? `${dir}${stem}-${meta.size}.${ext}` : `${dir}${stem}.${ext}`;
+  // Two inputs can share a stem (a.png, a.jpg): never let one output replace another.
+  for (let n = 2; taken.has(name); n++) name = several ? `${dir}${stem}-${meta.size} (${n}).${ext}` : `${dir}${stem} (${n}).${ext}`;
+  taken.add(name);
+  return name;
+}
+
+class Engine {
+  constructor({ forceFallback = false } = {}) {
+    this.forceFallback = forceFallback;
+    this.bridges = [];
+    this.busy = false;
+  }
+
+  async start() {
+    const build = await (await fetch(new URL('./build.json', import.meta.url), { cache: 'no-cache' })).json();
+    this.build = build;
+    const cores = navigator.hardwareConcurrency || 2;
+    let reason = this.forceFallback ? 'the threaded engine was turned off' : threadBlocker();
+    if (!reason) {
+      try {
+        // Two files per thread in flight keeps the pool busy while the next file is read.
+        this.bridges = [await this.spawn('parallel', cores, cores * 2)];
+        this.mode = 'threaded';
+        this.reason = 'cross-origin isolated: one engine, a shared thread pool';
+      } catch (e) {
+        reason = `the thread pool could not start (${e.message})`;
+      }
+    }
+    if (reason) {
+      this.bridges = await Promise.all(Array.from({ length: cores }, () => this.spawn('single', 1, 1)));
+      this.mode = 'fallback';
+      this.reason = reason;
+    }
+    this.engineInfo = this.bridges[0].info;
+    this.formats = new Map(this.engineInfo.formats.map((f) => [f.id, f]));
+    return this;
+  }
+
+  spawn(flavor, threads, slots) {
+    const dir = flavor === 'parallel' ? this.build.parallel : this.build.single;
+    const bridge = new Bridge(flavor, dir, threads, slots, {
+      done: (job, result) => this.onDone(job, result),
+      crashed: (dead, jobs, id, message) => this.onCrash(dead, jobs, id, message),
+    });
+    return bridge.start();
+  }
+
+  info() {
+    return {
+      mode: this.mode,
+      reason: this.reason,
+      threads: this.mode === 'threaded' ? this.engineInfo.threads : 1,
+      workers: this.bridges.length,
+      build: { version: this.engineInfo.version, flavor: this.engineInfo.flavor },
+      formats: this.engineInfo.formats,
+    };
+  }
+
+  /** Converts `items` ({file, path}) with `options`; resolves with one result per item. */
+  convert(items, options = {}, { onProgress, onResult, signal } = {}) {
+    if (this.busy) return Promise.reject(new Error('a conversion is already running'));
+    this.busy = true;
+    const several = (options.sizes ?? []).filter((s) => String(s).trim()).length > 1;
+    const run = {
+      queue: items.map((item, index) => ({ id: this.nextId = (this.nextId ?? 0) + 1, index, file: item.file, path: item.path, options })),
+      results: new Array(items.length),
+      remaining: items.length,
+      taken: new Set(),
+      several,
+      progress: { done: 0, total: items.length, inputBytes: 0, outputBytes: 0, megapixels: 0 },
+      onProgress,
+      onResult,
+    };
+    this.run = run;
+    return new Promise((resolve) => {
+      run.resolve = resolve;
+      signal?.addEventListener('abort', () => this.cancelQueued(), { once: true });
+      if (run.remaining === 0) this.complete();
+      else this.dispatch();
+    });
+  }
+
+  cancelQueued() {
+    const run = this.run;
+    if (!run) return;
+    for (const job of run.queue.splice(0)) {
+      this.record(job, { status: 'cancelled', error: { code: 'cancelled', message: 'cancelled before it started' }, outputs: [], inputBytes: job.file.size, ms: 0 });
+    }
+  }
+
+  dispatch() {
+    const run = this.run;
+    if (!run) return;
+    for (const bridge of this.bridges) {
+      while (!bridge.dead && bridge.inFlight.size < bridge.slots && run.queue.length > 0) bridge.send(run.queue.shift());
+    }
+  }
+
+  onDone(job, result) {
+    const outputs = (result.outputs ?? []).map(({ bytes, meta }) => {
+      const formatInfo = this.formats.get(meta.format);
+      const name = outputName(job.path, { ...meta, formatInfo }, this.run.several, this.run.taken);
+      const blob = new Blob([bytes], { type: formatInfo.mime });
+      return { name, blob, bytes: bytes.byteLength, width: meta.width, height: meta.height, format: meta.format, mime: formatInfo.mime, size: meta.size, notes: meta.notes, timings: meta.timings };
+    });
+    this.record(job, { ...result, outputs });
+    this.dispatch();
+  }
+
+  async onCrash(dead, jobs, crashedId, message) {
+    const run = this.run;
+    // Only the file that crashed the engine fails; the others go back to the front.
+    const requeue = [];
+    for (const job of jobs) {
+      if (job.id === crashedId || (crashedId == null && jobs.length === 1)) {
+        this.record(job, { status: 'failed', error: { code: 'internal', message: `the engine crashed on this file and was restarted: ${message}` }, outputs: [], inputBytes: job.file.size, ms: 0 });
+      } else {
+        requeue.push(job);
+      }
+    }
+    // Unknown culprit among several: retry them one at a time in the fresh worker.
+    run?.queue.unshift(...requeue);
+    const index = this.bridges.indexOf(dead);
+    try {
+      const fresh = await this.spawn(dead.flavor, dead.threads, crashedId == null && requeue.length > 1 ? 1 : dead.slots);
+      this.bridges[index] = fresh;
+    } catch (e) {
+      this.bridges.splice(index, 1);
+      if (this.bridges.length === 0) {
+        for (const job of run.queue.splice(0)) this.record(job, { status: 'failed', error: { code: 'internal', message: `the engine could not restart: ${e.message}` }, outputs: [], inputBytes: job.file.size, ms: 0 });
+      }
+    }
+    if (this.run) this.dispatch();
+  }
+
+  record(job, result) {
+    const run = this.run;
+    if (!run || run.results[job.index]) return;
+    const full = { index: job.index, path: job.path, status: result.status, error: result.error ?? null, inputBytes: result.inputBytes ?? job.file.size, width: result.width, height: result.height, ms: result.ms ?? 0, outputs: result.outputs ?? [] };
+    run.results[job.index] = full;
+    run.remaining -= 1;
+    const p = run.progress;
+    p.done += 1;
+    p.inputBytes += full.inputBytes;
+    p.outputBytes += full.outputs.reduce((sum, o) => sum + o.bytes, 0);
+    if (full.status === 'converted' && full.width) p.megapixels += (full.width * full.height) / 1e6;
+    run.onResult?.(full);
+    run.onProgress?.({ ...p });
+    if (run.remaining === 0) this.complete();
+  }
+
+  complete() {
+    const run = this.run;
+    this.run = null;
+    this.busy = false;
+    run.resolve(run.results);
+  }
+
+  dispose() {
+    for (const bridge of this.bridges) bridge.terminate();
+    this.bridges = [];
+  }
+}
+
+/** Starts the engine: threaded where the page is cross-origin isolated, else a worker pool. */
+export async function createEngine(options) {
+  return new Engine(options).start();
+}

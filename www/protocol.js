@@ -1,0 +1,12 @@
+// Messages between the page (engine.js) and an engine worker (worker.js). Namespaced so they
+// never collide with wasm-bindgen-rayon's own `wasm_bindgen_worker_*` messages.
+export const MSG = Object.freeze({
+  // page -> worker
+  INIT: 'imgbatch:init', //     { flavor: 'parallel'|'single', dir, threads, memoryBudget }
+  JOB: 'imgbatch:job', //       { id, file: Blob, path, options }
+  // worker -> page
+  READY: 'imgbatch:ready', //   { info }
+  INIT_FAILED: 'imgbatch:init-failed', // { message }
+  DONE: 'imgbatch:done', //     { id, result } (output buffers transferred)
+  CRASHED: 'imgbatch:crashed', // { id|null, message } the instance is dead; terminate it
+});
