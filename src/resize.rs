@@ -173,11 +173,7 @@ fn unpremultiply(rgba: &mut [u8]) {
     for p in rgba.chunks_exact_mut(4) {
         let a = u32::from(p[3]);
         for c in &mut p[..3] {
-            *c = if a == 0 {
-                0
-            } else {
-                ((u32::from(*c) * 255 + a / 2) / a).min(255) as u8
-            };
+            *c = (u32::from(*c) * 255 + a / 2).checked_div(a).map_or(0, |v| v.min(255) as u8);
         }
     }
 }
