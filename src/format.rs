@@ -236,7 +236,7 @@ pub static FORMATS: [FormatInfo; 17] = [
         iso_brand(b, &[b"avif", b"avis"])
     })
     .no_decode()
-    .note("recognised, not yet converted"),
+    .note("the web page reads it through the browser's decoder; the CLI not yet"),
     row(
         Format::Heic,
         "heic",
