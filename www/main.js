@@ -1,0 +1,320 @@
+// The page: file intake (drop, pickers, folders), options, the file list and progress, and
+// downloads. It never touches wasm; engine.js runs the workers.
+//
+// Automation API (for scripts and tests; the Start button uses the same code path):
+//   await imgbatch.ready                      resolves once the engine is running
+//   imgbatch.engineInfo()                     { mode, reason, threads, workers, build, formats }
+//   await imgbatch.convert(files, options)    files: FileList | File[] | [{ file, path }]
+//       options: { format, quality, progressive, sizes: ['2048', '320x320:cover', ...],
+//                  filter, enlarge, metadata: 'strip'|'keep', background: '#rrggbb' }
+//       resolves with one result per file, in order:
+//       { index, path, status: 'converted'|'failed'|'skipped'|'cancelled', error: null|{code, message},
+//         inputBytes, width, height, ms, outputs: [{ name, blob, bytes, width, height, format, mime, size, notes }] }
+//   imgbatch.zipEntries()                     [{ name, blob }] of the last run's outputs
+//   await imgbatch.zipBlob()                  the ZIP "Download all" saves, as a Blob
+import { createEngine } from './engine.js';
+import { downloadZip, saveToFolder, zipStream } from './zip.js';
+
+const $ = (id) => document.getElementById(id);
+const SETTINGS_KEY = 'imgbatch.settings.v1';
+const CONTROLS = ['format', 'quality', 'resize', 'custom-size', 'fit', 'extra-sizes', 'metadata', 'background'];
+
+const items = []; // { key, file, path, row, result }
+let engine = null;
+let running = null; // AbortController of the current run
+let lastResults = [];
+
+// ---------------------------------------------------------------- formatting helpers
+
+function formatBytes(n) {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(1)} GB`;
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MB`;
+  if (n >= 1 << 10) return `${Math.round(n / 1024)} KB`;
+  return `${n} B`;
+}
+
+function formatDuration(seconds) {
+  if (!Number.isFinite(seconds)) return '…';
+  if (seconds < 60) return `${Math.ceil(seconds)} s`;
+  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+}
+
+function element(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children.filter((c) => c != null));
+  return node;
+}
+
+// ---------------------------------------------------------------- options and settings
+
+function readOptions() {
+  const main = $('resize').value;
+  const sizes = [];
+  if (main === 'custom') {
+    const custom = $('custom-size').value.trim();
+    const fit = $('fit').value;
+    if (custom) sizes.push(/^\d+x\d+$/i.test(custom) && fit !== 'inside' ? `${custom}:${fit}` : custom);
+  } else {
+    sizes.push(main);
+  }
+  const extra = $('extra-sizes').value.split(',').map((s) => s.trim()).filter(Boolean);
+  const all = [...sizes, ...extra];
+  return {
+    format: $('format').value,
+    quality: Number($('quality').value),
+    sizes: all.length === 1 && all[0] === 'orig' ? [] : all,
+    metadata: $('metadata').value,
+    background: $('background').value,
+  };
+}
+
+function saveSettings() {
+  const settings = Object.fromEntries(CONTROLS.map((id) => [id, $(id).value]));
+  try {
+    localStorage.setItem(SETTINGS_KEY, JSON.stringify(settings));
+  } catch {
+    // Storage can be full or disabled (private windows); settings are a convenience.
+  }
+}
+
+function restoreSettings() {
+  let settings = {};
+  try {
+    settings = JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}');
+  } catch {
+    settings = {};
+  }
+  for (const id of CONTROLS) {
+    const control = $(id);
+    if (settings[id] == null) continue;
+    // A select keeps its value only if the option still exists (formats can change).
+    if (control.tagName === 'SELECT' && ![...control.options].some((o) => o.value === settings[id])) continue;
+    control.value = settings[id];
+  }
+}
+
+function updateOptionFields() {
+  const format = engine?.info().formats.find((f) => f.id === $('format').value);
+  $('quality-field').hidden = format?.id !== 'jpeg';
+  $('quality-value').value = $('quality').value;
+  $('background-field').hidden = Boolean(format?.alpha) && !$('resize').value.includes('contain') && $('fit').value !== 'contain';
+  const custom = $('resize').value === 'custom';
+  $('custom-field').hidden = !custom;
+  $('fit-field').hidden = !custom;
+}
+
+// ---------------------------------------------------------------- the file list
+
+function updateButtons() {
+  const busy = running !== null;
+  $('start').disabled = busy || !engine || items.length === 0;
+  $('cancel').disabled = !busy;
+  $('retry').disabled = busy || !items.some((i) => i.result?.status === 'failed');
+  $('clear').disabled = busy || items.length === 0;
+  const outputs = zipEntries().length > 0;
+  $('download-zip').disabled = busy || !outputs;
+  $('save-folder').disabled = busy || !outputs;
+}
+
+function renderRow(item) {
+  const r = item.result;
+  const status = item.status ?? 'queued';
+  const source = r?.width ? `${r.width}×${r.height} · ${formatBytes(r.inputBytes)}` : formatBytes(item.file.size);
+  let statusText = { queued: 'Queued', converting: 'Converting…', converted: 'Done', failed: 'Failed', skipped: 'Skipped', cancelled: 'Cancelled' }[status];
+  const result = element('td');
+  if (r?.error && status !== 'converted') {
+    statusText = status === 'skipped' ? `Skipped: ${r.error.message}` : `${statusText}: ${r.error.message} (${r.error.code})`;
+  }
+  for (const output of r?.outputs ?? []) {
+    const saving = r.inputBytes ? Math.round((1 - output.bytes / r.inputBytes) * 100) : 0;
+    output.url ??= URL.createObjectURL(output.blob);
+    const link = element('a', { href: output.url, download: output.name.split('/').pop(), textContent: output.name });
+    const notes = output.notes.map((n) => n.message).join('; ');
+    result.append(element('div', { className: 'output' }, link,
+      ` ${output.width}×${output.height} · ${formatBytes(r.inputBytes)} → ${formatBytes(output.bytes)} (${saving >= 0 ? '−' : '+'}${Math.abs(saving)}%)`,
+      notes ? element('span', { className: 'note', textContent: ` ${notes}` }) : null));
+  }
+  const row = element('tr', { className: `status-${status}` },
+    element('th', { scope: 'row', textContent: item.path }),
+    element('td', { textContent: source }),
+    element('td', { textContent: statusText }),
+    result);
+  if (item.row) item.row.replaceWith(row);
+  else $('files').append(row);
+  item.row = row;
+}
+
+function addItems(newItems) {
+  const known = new Set(items.map((i) => i.key));
+  for (const { file, path } of newItems) {
+    const key = `${path}|${file.size}|${file.lastModified}`;
+    if (known.has(key)) continue;
+    known.add(key);
+    const item = { key, file, path };
+    items.push(item);
+    renderRow(item);
+  }
+  $('progress-text').textContent = `${items.length} file${items.length === 1 ? '' : 's'} ready.`;
+  updateButtons();
+}
+
+function clearList() {
+  for (const item of items) for (const o of item.result?.outputs ?? []) if (o.url) URL.revokeObjectURL(o.url);
+  items.length = 0;
+  lastResults = [];
+  $('files').replaceChildren();
+  $('progress').value = 0;
+  $('progress-text').textContent = 'No files yet.';
+  updateButtons();
+}
+
+// ---------------------------------------------------------------- intake: drop and pickers
+
+function fromFiles(files) {
+  return [...files].map((file) => ({ file, path: file.webkitRelativePath || file.name }));
+}
+
+/** Walks dropped folders recursively, keeping relative paths. */
+async function fromDrop(dataTransfer) {
+  const found = [];
+  const readAll = (reader) => new Promise((resolve, reject) => {
+    const entries = [];
+    const next = () => reader.readEntries((batch) => (batch.length ? (entries.push(...batch), next()) : resolve(entries)), reject);
+    next();
+  });
+  async function walk(entry, prefix) {
+    if (entry.isFile) {
+      const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+      found.push({ file, path: prefix + file.name });
+    } else if (entry.isDirectory) {
+      for (const child of await readAll(entry.createReader())) await walk(child, `${prefix}${entry.name}/`);
+    }
+  }
+  const entries = [...dataTransfer.items].map((i) => i.webkitGetAsEntry?.()).filter(Boolean);
+  if (entries.length === 0) return fromFiles(dataTransfer.files);
+  for (const entry of entries) await walk(entry, '');
+  return found;
+}
+
+// ---------------------------------------------------------------- running
+
+async function run(runItems, options) {
+  if (running) throw new Error('a conversion is already running');
+  await ready;
+  running = new AbortController();
+  saveSettings();
+  for (const item of runItems) {
+    item.status = 'queued';
+    item.result = null;
+    renderRow(item);
+  }
+  updateButtons();
+  const started = performance.now();
+  const byIndex = runItems;
+  const showProgress = (p) => {
+    const elapsed = (performance.now() - started) / 1000;
+    const rate = p.done / elapsed;
+    const eta = (p.total - p.done) / rate;
+    $('progress').max = p.total;
+    $('progress').value = p.done;
+    $('progress-text').textContent = `${p.done} of ${p.total} files · ${(p.megapixels / elapsed).toFixed(1)} MP/s · `
+      + (p.done < p.total ? `about ${formatDuration(eta)} left` : `done in ${formatDuration(elapsed)}, ${formatBytes(p.inputBytes)} → ${formatBytes(p.outputBytes)}`);
+  };
+  showProgress({ done: 0, total: runItems.length, megapixels: 0, inputBytes: 0, outputBytes: 0 });
+  try {
+    const results = await engine.convert(runItems.map(({ file, path }) => ({ file, path })), options, {
+      signal: running.signal,
+      onProgress: showProgress,
+      onResult: (result) => {
+        const item = byIndex[result.index];
+        item.status = result.status;
+        item.result = result;
+        renderRow(item);
+      },
+    });
+    lastResults = results;
+    return results;
+  } finally {
+    running = null;
+    updateButtons();
+  }
+}
+
+function zipEntries() {
+  return lastResults.flatMap((r) => r.outputs.map(({ name, blob }) => ({ name, blob })));
+}
+
+/** Normalises what scripts pass (FileList, File[], [{file, path}]) and runs it visibly. */
+async function convertForApi(files, options = {}) {
+  const list = [...files].map((f) => (f instanceof Blob ? { file: f, path: f.webkitRelativePath || f.name || 'file' } : f));
+  addItems(list);
+  const keys = new Set(list.map(({ file, path }) => `${path}|${file.size}|${file.lastModified}`));
+  const runItems = items.filter((i) => keys.has(i.key));
+  // Results line up with the caller's list even when it repeats a file.
+  const results = await run(runItems, options);
+  const byKey = new Map(runItems.map((item, i) => [item.key, results[i]]));
+  return list.map(({ file, path }, index) => ({ ...byKey.get(`${path}|${file.size}|${file.lastModified}`), index }));
+}
+
+// ---------------------------------------------------------------- start-up and wiring
+
+const ready = createEngine().then((started) => {
+  engine = started;
+  const info = engine.info();
+  $('engine-status').textContent = info.mode === 'threaded'
+    ? `Threaded engine, ${info.threads} threads (v${info.build.version}).`
+    : `Compatibility mode: ${info.workers} workers, one thread each, because ${info.reason}.`;
+  for (const f of info.formats.filter((f) => f.can_encode)) {
+    $('format').append(element('option', { value: f.id, textContent: `${f.name} (.${f.extensions[0]})` }));
+  }
+  restoreSettings();
+  updateOptionFields();
+  updateButtons();
+  return engine;
+}, (error) => {
+  $('engine-status').textContent = `The engine could not start: ${error.message}`;
+  throw error;
+});
+
+for (const id of CONTROLS) $(id).addEventListener('input', () => { updateOptionFields(); saveSettings(); });
+$('file-input').addEventListener('change', (e) => { addItems(fromFiles(e.target.files)); });
+$('folder-input').addEventListener('change', (e) => { addItems(fromFiles(e.target.files)); e.target.value = ''; });
+$('start').addEventListener('click', () => run(items, readOptions()).catch(showError));
+$('cancel').addEventListener('click', () => running?.abort());
+$('retry').addEventListener('click', () => run(items.filter((i) => i.result?.status === 'failed'), readOptions()).catch(showError));
+$('clear').addEventListener('click', clearList);
+$('download-zip').addEventListener('click', () => downloadZip(zipEntries()).catch(showError));
+if (typeof window.showDirectoryPicker === 'function') {
+  $('save-folder').hidden = false;
+  $('save-folder').addEventListener('click', () => saveToFolder(zipEntries()).then((n) => {
+    if (n) $('progress-text').textContent = `Saved ${n} files.`;
+  }).catch(showError));
+}
+
+const dropZone = $('drop-zone');
+dropZone.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' || e.key === ' ') {
+    e.preventDefault();
+    $('file-input').click();
+  }
+});
+dropZone.addEventListener('click', () => $('file-input').click());
+dropZone.addEventListener('dragover', (e) => { e.preventDefault(); dropZone.classList.add('over'); });
+dropZone.addEventListener('dragleave', () => dropZone.classList.remove('over'));
+dropZone.addEventListener('drop', (e) => {
+  e.preventDefault();
+  dropZone.classList.remove('over');
+  fromDrop(e.dataTransfer).then(addItems, showError);
+});
+
+function showError(error) {
+  $('progress-text').textContent = `Error: ${error.message}`;
+}
+
+window.imgbatch = {
+  ready: ready.then(() => undefined),
+  engineInfo: () => engine?.info() ?? null,
+  convert: convertForApi,
+  zipEntries,
+  zipBlob: () => zipStream(zipEntries()).blob(),
+};
