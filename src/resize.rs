@@ -173,7 +173,9 @@ fn unpremultiply(rgba: &mut [u8]) {
     for p in rgba.chunks_exact_mut(4) {
         let a = u32::from(p[3]);
         for c in &mut p[..3] {
-            *c = (u32::from(*c) * 255 + a / 2).checked_div(a).map_or(0, |v| v.min(255) as u8);
+            *c = (u32::from(*c) * 255 + a / 2)
+                .checked_div(a)
+                .map_or(0, |v| v.min(255) as u8);
         }
     }
 }

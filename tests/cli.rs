@@ -47,6 +47,12 @@ fn mixed_folder(root: &Path) {
     .unwrap();
     copy("pillow/bmp/b/reallybig.bmp", &root.join("photos/bomb.bmp"));
     fs::write(root.join("photos/notes.txt"), "not an image").unwrap();
+    // A symlinked photo is followed, not silently dropped.
+    std::os::unix::fs::symlink(
+        root.join("photos/b.jpg"),
+        root.join("photos/trip/linked.jpg"),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -111,7 +117,7 @@ fn mixed_inputs_convert_the_good_report_the_bad_and_exit_1() {
             summary["failed"].as_u64(),
             summary["skipped"].as_u64()
         ),
-        (Some(3), Some(2), Some(1))
+        (Some(4), Some(2), Some(1))
     );
     assert!(
         stderr.contains("broken.jpg") && stderr.contains("(decode)"),

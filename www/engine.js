@@ -67,6 +67,7 @@ class Bridge {
 
   onMessage(data) {
     if (data.type === MSG.DONE) {
+      this.peakWasmBytes = Math.max(this.peakWasmBytes ?? 0, data.wasmBytes ?? 0);
       const job = this.inFlight.get(data.id);
       if (!job) return;
       clearTimeout(job.timer);
@@ -110,8 +111,10 @@ function outputName(path, meta, several, taken) {
 }
 
 class Engine {
-  constructor({ forceFallback = false } = {}) {
+  /** `threads`: pool size or fallback worker count (default: every core). */
+  constructor({ forceFallback = false, threads } = {}) {
     this.forceFallback = forceFallback;
+    this.threads = threads;
     this.bridges = [];
     this.busy = false;
   }
@@ -119,7 +122,7 @@ class Engine {
   async start() {
     const build = await (await fetch(new URL('./build.json', import.meta.url), { cache: 'no-cache' })).json();
     this.build = build;
-    const cores = navigator.hardwareConcurrency || 2;
+    const cores = this.threads || navigator.hardwareConcurrency || 2;
     let reason = this.forceFallback ? 'the threaded engine was turned off' : threadBlocker();
     if (!reason) {
       try {
@@ -156,6 +159,8 @@ class Engine {
       reason: this.reason,
       threads: this.mode === 'threaded' ? this.engineInfo.threads : 1,
       workers: this.bridges.length,
+      // Sum over workers of each wasm instance's largest memory so far.
+      peakWasmBytes: this.bridges.reduce((sum, b) => sum + (b.peakWasmBytes ?? 0), 0),
       build: { version: this.engineInfo.version, flavor: this.engineInfo.flavor },
       formats: this.engineInfo.formats,
     };

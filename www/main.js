@@ -3,7 +3,8 @@
 //
 // Automation API (for scripts and tests; the Start button uses the same code path):
 //   await imgbatch.ready                      resolves once the engine is running
-//   imgbatch.engineInfo()                     { mode, reason, threads, workers, build, formats }
+//   imgbatch.engineInfo()                     { mode, reason, threads, workers, peakWasmBytes, build, formats }
+//   Page URL options: ?threads=N (pool size or worker count), ?engine=fallback (no threads)
 //   await imgbatch.convert(files, options)    files: FileList | File[] | [{ file, path }]
 //       options: { format, quality, progressive, sizes: ['2048', '320x320:cover', ...],
 //                  filter, enlarge, metadata: 'strip'|'keep', background: '#rrggbb' }
@@ -204,6 +205,8 @@ async function run(runItems, options) {
   running = new AbortController();
   saveSettings();
   for (const item of runItems) {
+    // The previous run's outputs are replaced: let the browser free their blobs.
+    for (const o of item.result?.outputs ?? []) if (o.url) URL.revokeObjectURL(o.url);
     item.status = 'queued';
     item.result = null;
     renderRow(item);
@@ -258,7 +261,12 @@ async function convertForApi(files, options = {}) {
 
 // ---------------------------------------------------------------- start-up and wiring
 
-const ready = createEngine().then((started) => {
+// `?threads=N` and `?engine=fallback` pin the engine, for benchmarks and troubleshooting.
+const params = new URLSearchParams(location.search);
+const ready = createEngine({
+  threads: Number(params.get('threads')) || undefined,
+  forceFallback: params.get('engine') === 'fallback',
+}).then((started) => {
   engine = started;
   const info = engine.info();
   $('engine-status').textContent = info.mode === 'threaded'

@@ -7,6 +7,6 @@ export const MSG = Object.freeze({
   // worker -> page
   READY: 'imgbatch:ready', //   { info }
   INIT_FAILED: 'imgbatch:init-failed', // { message }
-  DONE: 'imgbatch:done', //     { id, result } (output buffers transferred)
+  DONE: 'imgbatch:done', //     { id, result, wasmBytes } (output buffers transferred)
   CRASHED: 'imgbatch:crashed', // { id|null, message } the instance is dead; terminate it
 });

@@ -4,6 +4,7 @@
 import { MSG } from './protocol.js';
 
 let wasm = null;
+let exports = null; // the instance's raw exports, for the memory size
 let flavor = 'single';
 let optionsCache = new Map(); // options object -> JSON, so each job does not re-serialise
 let imageExtensions = new Set();
@@ -23,7 +24,7 @@ async function init({ flavor: wanted, dir, threads, memoryBudget: budget }) {
   flavor = wanted;
   memoryBudget = budget;
   wasm = await import(`./${dir}/imgbatch.js`);
-  await wasm.default();
+  exports = await wasm.default();
   if (flavor === 'parallel') {
     if (typeof Worker === 'undefined') throw new Error('this browser cannot start workers inside workers');
     await wasm.initThreadPool(threads);
@@ -53,7 +54,9 @@ function crash(id, error) {
 
 function finish(id, result) {
   const transfers = (result.outputs ?? []).map((o) => o.bytes.buffer);
-  self.postMessage({ type: MSG.DONE, id, result }, transfers);
+  // Wasm memory only grows, so its size after each file is the instance's peak so far.
+  const wasmBytes = exports.memory.buffer.byteLength;
+  self.postMessage({ type: MSG.DONE, id, result, wasmBytes }, transfers);
 }
 
 function failed(error, extra) {

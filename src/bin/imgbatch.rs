@@ -209,35 +209,47 @@ impl Template {
     }
 }
 
-/// Walks the inputs. Files that are clearly not images (unknown extension and no image
-/// magic) are returned separately so they can be reported as skipped.
-fn collect(inputs: &[PathBuf]) -> Result<(Vec<FileSource>, Vec<String>), String> {
+/// A path that was not converted and why ("not an image", an unreadable folder entry).
+type Skipped = (String, String);
+
+/// Walks the inputs (following symbolic links). Files that are clearly not images (unknown
+/// extension and no image magic) and entries that cannot be walked are returned separately,
+/// with the reason, so they are reported as skipped rather than lost.
+fn collect(inputs: &[PathBuf]) -> Result<(Vec<FileSource>, Vec<Skipped>), String> {
     let mut files = Vec::new();
     let mut skipped = Vec::new();
     for input in inputs {
         let meta =
             fs::metadata(input).map_err(|e| format!("cannot open {}: {e}", input.display()))?;
-        let found: Vec<(PathBuf, PathBuf)> = if meta.is_dir() {
-            let mut found = Vec::new();
-            for entry in walkdir::WalkDir::new(input).sort_by_file_name() {
-                let entry = entry.map_err(|e| format!("cannot walk {}: {e}", input.display()))?;
-                if entry.file_type().is_file() {
-                    let relative = entry
-                        .path()
-                        .strip_prefix(input)
-                        .unwrap_or(entry.path())
-                        .to_path_buf();
-                    found.push((entry.path().to_path_buf(), relative));
+        let mut found: Vec<(PathBuf, PathBuf)> = Vec::new();
+        if meta.is_dir() {
+            for entry in walkdir::WalkDir::new(input)
+                .follow_links(true)
+                .sort_by_file_name()
+            {
+                match entry {
+                    Ok(entry) if entry.file_type().is_file() => {
+                        let relative = entry
+                            .path()
+                            .strip_prefix(input)
+                            .unwrap_or(entry.path())
+                            .to_path_buf();
+                        found.push((entry.path().to_path_buf(), relative));
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        let path = e.path().unwrap_or(input).display().to_string();
+                        skipped.push((path, format!("cannot be read: {e}")));
+                    }
                 }
             }
-            found
         } else {
             let name = input
                 .file_name()
                 .map(PathBuf::from)
                 .unwrap_or_else(|| input.clone());
-            vec![(input.clone(), name)]
-        };
+            found.push((input.clone(), name));
+        }
         for (path, relative) in found {
             let display = path.display().to_string();
             if looks_like_image(&path) {
@@ -247,7 +259,7 @@ fn collect(inputs: &[PathBuf]) -> Result<(Vec<FileSource>, Vec<String>), String>
                     display,
                 });
             } else {
-                skipped.push(display);
+                skipped.push((display, "not an image".to_string()));
             }
         }
     }
@@ -310,8 +322,8 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    for path in &skipped {
-        bar.suspend(|| eprintln!("skipped: {path}: not an image"));
+    for (path, reason) in &skipped {
+        bar.suspend(|| eprintln!("skipped: {path}: {reason}"));
     }
 
     let report = Mutex::new(Report {
@@ -356,7 +368,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     files.extend(
         skipped
             .iter()
-            .map(|path| json!({"input": path, "status": "skipped", "reason": "not an image"})),
+            .map(|(path, reason)| json!({"input": path, "status": "skipped", "reason": reason})),
     );
     if args.json {
         let doc = json!({
