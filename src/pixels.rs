@@ -95,6 +95,29 @@ impl Pixels {
     }
 }
 
+/// Straight RGBA to premultiplied (colour scaled by alpha), rounding to nearest.
+pub(crate) fn premultiply(rgba: &[u8]) -> Vec<u8> {
+    rgba.chunks_exact(4)
+        .flat_map(|p| {
+            let a = u32::from(p[3]);
+            let mul = |c: u8| ((u32::from(c) * a + 127) / 255) as u8;
+            [mul(p[0]), mul(p[1]), mul(p[2]), p[3]]
+        })
+        .collect()
+}
+
+/// Premultiplied RGBA back to straight alpha, in place; fully transparent pixels become 0.
+pub(crate) fn unpremultiply(rgba: &mut [u8]) {
+    for p in rgba.chunks_exact_mut(4) {
+        let a = u32::from(p[3]);
+        for c in &mut p[..3] {
+            *c = (u32::from(*c) * 255 + a / 2)
+                .checked_div(a)
+                .map_or(0, |v| v.min(255) as u8);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use fast_image_resize as fr;
 
 use crate::error::{Error, Result};
 use crate::options::{Filter, Fit, ResizeSpec, Rgb};
-use crate::pixels::Pixels;
+use crate::pixels::{Pixels, premultiply, unpremultiply};
 
 /// The geometry of one output.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -157,27 +157,6 @@ pub fn apply(src: &Pixels, plan: &Plan, filter: Filter, background: Rgb) -> Resu
         data,
     };
     Ok(pad(scaled, plan.canvas, background))
-}
-
-fn premultiply(rgba: &[u8]) -> Vec<u8> {
-    rgba.chunks_exact(4)
-        .flat_map(|p| {
-            let a = u32::from(p[3]);
-            let mul = |c: u8| ((u32::from(c) * a + 127) / 255) as u8;
-            [mul(p[0]), mul(p[1]), mul(p[2]), p[3]]
-        })
-        .collect()
-}
-
-fn unpremultiply(rgba: &mut [u8]) {
-    for p in rgba.chunks_exact_mut(4) {
-        let a = u32::from(p[3]);
-        for c in &mut p[..3] {
-            *c = (u32::from(*c) * 255 + a / 2)
-                .checked_div(a)
-                .map_or(0, |v| v.min(255) as u8);
-        }
-    }
 }
 
 /// Centres `px` on a canvas of the background colour.

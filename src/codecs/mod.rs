@@ -17,6 +17,8 @@ use crate::metadata::Metadata;
 use crate::options::EncodeOptions;
 use crate::pixels::Pixels;
 
+const TIFF_EXTRA_SAMPLES: u16 = 338;
+
 /// What the header says, before any pixel is decoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Header {
@@ -135,10 +137,27 @@ pub fn decode(
     let mut image = image::DynamicImage::from_decoder(decoder)
         .map_err(|e| from_image(&format!("cannot decode {format}"), e))?;
     image.apply_orientation(orientation);
-    Ok(Decoded {
-        pixels: Pixels::from_dynamic(image),
-        metadata,
-    })
+    // TIFF ExtraSamples = 1 means associated (premultiplied) alpha, which image-rs passes
+    // through as is; everything downstream expects straight alpha. 16-bit data is divided
+    // before the 8-bit conversion, where low alphas would lose most of their precision.
+    let mut associated = format == Format::Tiff
+        && crate::metadata::tiff_ifd0_value(bytes, TIFF_EXTRA_SAMPLES) == Some(1);
+    if associated && let image::DynamicImage::ImageRgba16(buffer) = &mut image {
+        for p in buffer.pixels_mut() {
+            let a = u64::from(p[3]);
+            for c in &mut p.0[..3] {
+                *c = (u64::from(*c) * 65535 + a / 2)
+                    .checked_div(a)
+                    .map_or(0, |v| v.min(65535) as u16);
+            }
+        }
+        associated = false;
+    }
+    let mut pixels = Pixels::from_dynamic(image);
+    if associated && pixels.has_alpha {
+        crate::pixels::unpremultiply(&mut pixels.data);
+    }
+    Ok(Decoded { pixels, metadata })
 }
 
 fn orientation_number(o: image::metadata::Orientation) -> u8 {
