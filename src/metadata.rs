@@ -63,89 +63,83 @@ fn strip_exif_prefix(exif: Vec<u8>) -> Vec<u8> {
 
 const ORIENTATION_TAG: u16 = 0x0112;
 
-/// Sets the Orientation tag (0x0112) of IFD0 to 1 in place, if present. The EXIF is a TIFF
-/// structure: a byte-order mark, the offset of IFD0, then 12-byte entries. Malformed
+/// Sets the Orientation tag (0x0112) of IFD0 to 1 in place, if present. Malformed
 /// structures are left alone (every read is bounds-checked).
 pub fn reset_exif_orientation(exif: &mut [u8]) {
-    let big_endian = match exif.get(0..2) {
-        Some(b"MM") => true,
-        Some(b"II") => false,
-        _ => return,
+    let Some(tiff) = TiffReader::new(exif) else {
+        return;
     };
-    let u16_at = |b: &[u8], at: usize| -> Option<u16> {
-        let bytes: [u8; 2] = b.get(at..at + 2)?.try_into().ok()?;
-        Some(if big_endian {
-            u16::from_be_bytes(bytes)
-        } else {
-            u16::from_le_bytes(bytes)
-        })
-    };
-    let Some(ifd) = exif
-        .get(4..8)
-        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-        .map(|b| {
-            (if big_endian {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            }) as usize
-        })
+    let Some(entry) = tiff
+        .ifd0_entry(ORIENTATION_TAG)
+        .filter(|&e| tiff.u16_at(e + 2) == Some(3))
     else {
         return;
     };
-    let Some(count) = u16_at(exif, ifd) else {
-        return;
+    // Type SHORT, count 1: the value sits in the first two bytes of the value field.
+    let one = if tiff.big_endian {
+        1u16.to_be_bytes()
+    } else {
+        1u16.to_le_bytes()
     };
-    for i in 0..usize::from(count) {
-        let entry = ifd + 2 + i * 12;
-        if u16_at(exif, entry) == Some(ORIENTATION_TAG) && u16_at(exif, entry + 2) == Some(3) {
-            // Type SHORT, count 1: the value sits in the first two bytes of the value field.
-            let one = if big_endian {
-                1u16.to_be_bytes()
-            } else {
-                1u16.to_le_bytes()
-            };
-            if let Some(slot) = exif.get_mut(entry + 8..entry + 10) {
-                slot.copy_from_slice(&one);
-            }
-            return;
-        }
+    if let Some(slot) = exif.get_mut(entry + 8..entry + 10) {
+        slot.copy_from_slice(&one);
+    }
+}
+
+/// Reads a TIFF structure (EXIF blobs and TIFF files): a byte-order mark, the offset of IFD0,
+/// then 12-byte entries of tag, type, count and value.
+struct TiffReader<'a> {
+    bytes: &'a [u8],
+    big_endian: bool,
+}
+
+impl<'a> TiffReader<'a> {
+    fn new(bytes: &'a [u8]) -> Option<Self> {
+        let big_endian = match bytes.get(0..2)? {
+            b"MM" => true,
+            b"II" => false,
+            _ => return None,
+        };
+        Some(TiffReader { bytes, big_endian })
+    }
+
+    fn u16_at(&self, at: usize) -> Option<u16> {
+        let b: [u8; 2] = self.bytes.get(at..at.checked_add(2)?)?.try_into().ok()?;
+        Some(if self.big_endian {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    }
+
+    fn u32_at(&self, at: usize) -> Option<u32> {
+        let b: [u8; 4] = self.bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
+        Some(if self.big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    }
+
+    /// Offset of IFD0's entry for `tag`.
+    fn ifd0_entry(&self, tag: u16) -> Option<usize> {
+        let ifd = self.u32_at(4)? as usize;
+        let count = self.u16_at(ifd)?;
+        (0..usize::from(count))
+            .map(|i| ifd + 2 + i * 12)
+            .find(|&e| self.u16_at(e) == Some(tag))
     }
 }
 
 /// Reads a SHORT or LONG tag of a TIFF structure's first IFD (EXIF blobs and TIFF files).
-pub(crate) fn tiff_ifd0_value(b: &[u8], tag: u16) -> Option<u32> {
-    let big_endian = match b.get(0..2)? {
-        b"MM" => true,
-        b"II" => false,
-        _ => return None,
-    };
-    let u16_at = |at: usize| -> Option<u16> {
-        let bytes: [u8; 2] = b.get(at..at + 2)?.try_into().ok()?;
-        Some(if big_endian {
-            u16::from_be_bytes(bytes)
-        } else {
-            u16::from_le_bytes(bytes)
-        })
-    };
-    let u32_at = |at: usize| -> Option<u32> {
-        let bytes: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
-        Some(if big_endian {
-            u32::from_be_bytes(bytes)
-        } else {
-            u32::from_le_bytes(bytes)
-        })
-    };
-    let ifd = u32_at(4)? as usize;
-    let count = u16_at(ifd)?;
-    (0..usize::from(count))
-        .map(|i| ifd + 2 + i * 12)
-        .find(|&e| u16_at(e) == Some(tag))
-        .and_then(|e| match u16_at(e + 2)? {
-            3 => u16_at(e + 8).map(u32::from),
-            4 => u32_at(e + 8),
-            _ => None,
-        })
+pub(crate) fn tiff_ifd0_value(bytes: &[u8], tag: u16) -> Option<u32> {
+    let tiff = TiffReader::new(bytes)?;
+    let entry = tiff.ifd0_entry(tag)?;
+    match tiff.u16_at(entry + 2)? {
+        3 => tiff.u16_at(entry + 8).map(u32::from),
+        4 => tiff.u32_at(entry + 8),
+        _ => None,
+    }
 }
 
 /// Reads the Orientation tag of IFD0 (1-8), for tests and reports.
