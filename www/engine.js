@@ -10,6 +10,10 @@ const JOB_TIMEOUT_BASE_MS = 120_000;
 const JOB_TIMEOUT_PER_MB_MS = 5_000;
 const MEMORY_BUDGET = 1 << 30;
 
+// The smallest module using a SIMD128 instruction (as wasm-feature-detect checks it). Both
+// engine builds need SIMD, so that they compute, and encode, exactly alike.
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+
 /** Why the threaded engine cannot run here, or null when it can. */
 function threadBlocker() {
   if (!self.crossOriginIsolated) return 'the page is not cross-origin isolated (the server sends no COOP/COEP headers)';
@@ -120,6 +124,9 @@ class Engine {
   }
 
   async start() {
+    if (!WebAssembly.validate(SIMD_PROBE)) {
+      throw new Error('this browser does not support WebAssembly SIMD (Chrome 91+, Firefox 89+, Safari 16.4+ do)');
+    }
     const build = await (await fetch(new URL('./build.json', import.meta.url), { cache: 'no-cache' })).json();
     this.build = build;
     const cores = this.threads || navigator.hardwareConcurrency || 2;
