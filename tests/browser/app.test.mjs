@@ -8,13 +8,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const CORPUS = process.env.IMGBATCH_CORPUS ?? path.join(ROOT, '../shared/corpus');
-const SITE = process.env.IMGBATCH_SITE ?? path.join(ROOT, 'dist-test');
-const CLI = process.env.IMGBATCH_BIN ?? path.join(ROOT, 'target/debug/imgbatch');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+import { CLI, CORPUS, ROOT, SITE, convertInPage, launchChromium, openPageAt } from './helpers.mjs';
 
 assert.ok(existsSync(path.join(CORPUS, 'MANIFEST.tsv')), `test corpus not found at ${CORPUS}`);
 assert.ok(existsSync(path.join(SITE, 'build.json')), `no test build at ${SITE} (scripts/build --test-hooks)`);
@@ -52,11 +46,7 @@ let plain;
 
 before(async () => {
   [isolated, plain] = await Promise.all([serve(), serve('--no-isolation')]);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -65,39 +55,7 @@ after(async () => {
   plain?.proc.kill();
 });
 
-async function openPage(server) {
-  const page = await browser.newPage();
-  const requests = [];
-  page.on('request', (r) => requests.push(r.url()));
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(server.url);
-  await page.evaluate(() => window.imgbatch.ready);
-  return { page, requests, errors };
-}
-
-/** Converts in the page through the automation API; returns results with output hashes. */
-async function convertInPage(page, files, options, { withBytes = false } = {}) {
-  await page.setInputFiles('#file-input', files.map((f) => ({ name: f.name, mimeType: 'application/octet-stream', buffer: f.buffer })));
-  return page.evaluate(async ({ options, withBytes }) => {
-    const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
-    const base64 = (buf) => {
-      let s = '';
-      const bytes = new Uint8Array(buf);
-      for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-      return btoa(s);
-    };
-    const results = await window.imgbatch.convert(document.querySelector('#file-input').files, options);
-    return Promise.all(results.map(async (r) => ({
-      ...r,
-      outputs: await Promise.all(r.outputs.map(async (o) => {
-        const buf = await o.blob.arrayBuffer();
-        return { name: o.name, width: o.width, height: o.height, format: o.format, bytes: o.bytes,
-          hash: hex(await crypto.subtle.digest('SHA-256', buf)), data: withBytes ? base64(buf) : undefined };
-      })),
-    })));
-  }, { options, withBytes });
-}
+const openPage = (server) => openPageAt(browser, server.url);
 
 /** The size a long-edge resize gives, rounded as the engine rounds. */
 function longEdge(w, h, px) {
@@ -259,5 +217,22 @@ test('no request leaves the origin during a conversion', async () => {
   const origin = new URL(isolated.url).origin;
   const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
   assert.deepEqual(foreign, []);
+  await page.close();
+});
+
+test('a maximum file size set on the page is met, with the quality it took', async () => {
+  const { page } = await openPage(isolated);
+  const photos = conversionSet.slice(0, 3).map(corpusFile);
+  const results = await convertInPage(page, photos, { format: 'jpeg', quality: 90, targetSize: '30K', sizes: ['1024'] });
+  for (const r of results) {
+    assert.equal(r.status, 'converted', JSON.stringify(r.error));
+    assert.ok(r.outputs[0].bytes <= 30_000, `${r.path}: ${r.outputs[0].bytes} bytes`);
+  }
+  const notes = results.flatMap((r) => r.outputs[0].notes);
+  assert.ok(notes.some((n) => n.code === 'quality-for-target-size' && n.quality < 90
+    && /^quality \d+, the highest that fits in 30 KB$/.test(n.message)), JSON.stringify(notes));
+  const [tooSmall] = await convertInPage(page, photos.slice(0, 1), { format: 'jpeg', targetSize: '1K' });
+  assert.equal(tooSmall.error.code, 'target-size');
+  assert.match(tooSmall.error.message, /cannot fit in 1 KB/);
   await page.close();
 });

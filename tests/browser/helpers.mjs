@@ -1,0 +1,56 @@
+// What the site's tests share: where things are, how Chromium is started, and how a test
+// drives the page (its window.imgbatch automation API).
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const CORPUS = process.env.IMGBATCH_CORPUS ?? path.join(ROOT, '../shared/corpus');
+export const SITE = process.env.IMGBATCH_SITE ?? path.join(ROOT, 'dist-test');
+export const CLI = process.env.IMGBATCH_BIN ?? path.join(ROOT, 'target/debug/imgbatch');
+export const VENV = process.env.IMGBATCH_VENV ?? path.join(ROOT, '.venv');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+/** Debian's Chromium, headless. Without the background-networking flags it keeps trying to
+ *  reach Google's hosts, which this machine's closed network refuses. */
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Opens the page at `url` and waits for its engine; collects requests and page errors. */
+export async function openPageAt(browser, url) {
+  const page = await browser.newPage();
+  const requests = [];
+  page.on('request', (r) => requests.push(r.url()));
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  await page.evaluate(() => window.imgbatch.ready);
+  return { page, requests, errors };
+}
+
+/** Converts `files` ({name, buffer}) in the page; returns results with output hashes. */
+export async function convertInPage(page, files, options, { withBytes = false } = {}) {
+  await page.setInputFiles('#file-input', files.map((f) => ({ name: f.name, mimeType: 'application/octet-stream', buffer: f.buffer })));
+  return page.evaluate(async ({ options, withBytes }) => {
+    const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
+    const base64 = (buf) => {
+      let s = '';
+      const bytes = new Uint8Array(buf);
+      for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(s);
+    };
+    const results = await window.imgbatch.convert(document.querySelector('#file-input').files, options);
+    return Promise.all(results.map(async (r) => ({
+      ...r,
+      outputs: await Promise.all(r.outputs.map(async (o) => {
+        const buf = await o.blob.arrayBuffer();
+        return { name: o.name, width: o.width, height: o.height, format: o.format, bytes: o.bytes, notes: o.notes,
+          hash: hex(await crypto.subtle.digest('SHA-256', buf)), data: withBytes ? base64(buf) : undefined };
+      })),
+    })));
+  }, { options, withBytes });
+}
