@@ -17,6 +17,9 @@ pub enum ErrorKind {
     Limit,
     /// The job itself is contradictory or out of range.
     InvalidOptions,
+    /// The output cannot be made as small as the requested file size, even at the lowest
+    /// quality.
+    TargetSize,
     /// Reading the input or writing the output failed (file system, browser file API).
     Io,
     /// The batch was cancelled before this file finished.
@@ -27,12 +30,13 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// All kinds, in a fixed order (for reports and tests).
-    pub const ALL: [ErrorKind; 8] = [
+    pub const ALL: [ErrorKind; 9] = [
         ErrorKind::Decode,
         ErrorKind::Encode,
         ErrorKind::Unsupported,
         ErrorKind::Limit,
         ErrorKind::InvalidOptions,
+        ErrorKind::TargetSize,
         ErrorKind::Io,
         ErrorKind::Cancelled,
         ErrorKind::Internal,
@@ -46,6 +50,7 @@ impl ErrorKind {
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::Limit => "limit",
             ErrorKind::InvalidOptions => "invalid-options",
+            ErrorKind::TargetSize => "target-size",
             ErrorKind::Io => "io",
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::Internal => "internal",
@@ -96,6 +101,9 @@ impl Error {
     }
     pub fn invalid_options(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidOptions, message)
+    }
+    pub fn target_size(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::TargetSize, message)
     }
     pub fn io(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Io, message)

@@ -51,6 +51,8 @@ pub struct FormatInfo {
     pub xmp: bool,
     /// Largest width or height the format can hold, if it is small enough to matter.
     pub max_side: Option<u32>,
+    /// The encoder is lossy and takes a quality (1-100), so a target file size can be met.
+    pub lossy: bool,
     /// What the format is for, in a few words (README table, UI tooltips).
     pub note: &'static str,
     #[serde(skip)]
@@ -78,6 +80,7 @@ const fn row(
         exif: false,
         xmp: false,
         max_side: None,
+        lossy: false,
         note: "",
         magic,
     }
@@ -94,6 +97,10 @@ impl FormatInfo {
     }
     const fn no_decode(mut self) -> Self {
         self.can_decode = false;
+        self
+    }
+    const fn lossy(mut self) -> Self {
+        self.lossy = true;
         self
     }
     const fn max_side(mut self, side: u32) -> Self {
@@ -122,6 +129,7 @@ pub static FORMATS: [FormatInfo; 17] = [
         |b| b.starts_with(&[0xFF, 0xD8, 0xFF]),
     )
     .encodes(false, true, true, true)
+    .lossy()
     .note("photos; trellis-quantised (mozjpeg-rs), progressive optional"),
     row(
         Format::Png,

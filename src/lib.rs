@@ -41,8 +41,8 @@ pub use format::{FORMATS, Format, FormatInfo, decodable, encodable};
 pub use limits::Limits;
 pub use metadata::{Metadata, exif_orientation};
 pub use options::{
-    ChromaSubsampling, EncodeOptions, Filter, Fit, Job, JpegPreset, MetadataPolicy, PngCompression,
-    ResizeSpec, Rgb,
+    ByteSize, ChromaSubsampling, EncodeOptions, Filter, Fit, Job, JpegPreset, MetadataPolicy,
+    PngCompression, ResizeSpec, Rgb,
 };
 pub use pipeline::{
     Note, Output, SourceInfo, Timings, convert, convert_pixels, estimate, inspect, sniff,

@@ -24,6 +24,9 @@ pub struct Job {
     pub metadata: MetadataPolicy,
     /// Colour behind transparent pixels for formats without alpha, and for `contain` padding.
     pub background: Rgb,
+    /// Largest file each output may be (lossy formats). The quality is then searched, up to
+    /// `encode.quality`, for the best output at or under it.
+    pub target_size: Option<ByteSize>,
     pub limits: Limits,
 }
 
@@ -37,6 +40,7 @@ impl Default for Job {
             enlarge: false,
             metadata: MetadataPolicy::default(),
             background: Rgb::WHITE,
+            target_size: None,
             limits: Limits::default(),
         }
     }
@@ -67,6 +71,14 @@ impl Job {
         }
         for spec in &self.sizes {
             spec.validate()?;
+        }
+        if let Some(target) = self.target_size
+            && !info.lossy
+        {
+            return Err(Error::invalid_options(format!(
+                "a target file size ({target}) needs a lossy output format such as JPEG; {} is lossless",
+                info.name
+            )));
         }
         Ok(())
     }
@@ -157,6 +169,10 @@ pub enum MetadataPolicy {
     Strip,
     /// Carry EXIF (orientation reset to upright), ICC and XMP into outputs that hold them.
     Keep,
+    /// As `Keep`, but without the location: the EXIF GPS block and XMP's GPS and place
+    /// fields are removed. Camera, lens and capture date stay.
+    #[serde(rename = "strip-gps")]
+    StripGps,
 }
 
 /// How an exact `WxH` box is filled.
@@ -321,6 +337,59 @@ impl FromStr for Filter {
             other => Err(Error::invalid_options(format!(
                 "unknown filter '{other}' (lanczos3, mitchell, catmullrom, bilinear, box, nearest)"
             ))),
+        }
+    }
+}
+
+impl FromStr for MetadataPolicy {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "strip" => Ok(MetadataPolicy::Strip),
+            "keep" => Ok(MetadataPolicy::Keep),
+            "strip-gps" => Ok(MetadataPolicy::StripGps),
+            other => Err(Error::invalid_options(format!(
+                "unknown metadata policy '{other}' (strip, keep, strip-gps)"
+            ))),
+        }
+    }
+}
+
+/// A file size in bytes, written `500K`, `1.5M` or `800000` (also `500KB`, `1.5MB`). K is
+/// 1,000 bytes: a file under "500K" is then under 500 KB and 500 KiB alike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ByteSize(pub u64);
+
+impl FromStr for ByteSize {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let text = s.trim().to_ascii_uppercase();
+        let text = text.strip_suffix('B').unwrap_or(&text);
+        let (number, unit) = match text.char_indices().last() {
+            Some((at, 'K')) => (&text[..at], 1e3),
+            Some((at, 'M')) => (&text[..at], 1e6),
+            _ => (text, 1.0),
+        };
+        let bytes = number
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .map(|n| (n * unit).floor());
+        match bytes {
+            Some(b) if (1.0..1e15).contains(&b) => Ok(ByteSize(b as u64)),
+            _ => Err(Error::invalid_options(format!(
+                "cannot read the file size '{s}' (write it as 500K, 1.5M or 800000)"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            b if b >= 1_000_000 => write!(f, "{} MB", b as f64 / 1e6),
+            b if b >= 1_000 => write!(f, "{} KB", b as f64 / 1e3),
+            b => write!(f, "{b} bytes"),
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::limits::Limits;
 use crate::metadata::Metadata;
-use crate::options::{Job, ResizeSpec};
+use crate::options::{ByteSize, Job, ResizeSpec};
 use crate::pixels::Pixels;
 use crate::resize::{self, Plan};
 
@@ -67,6 +67,12 @@ pub enum Note {
     AlphaFlattened,
     /// The output was shrunk to fit the format's maximum size (ICO: 256).
     FittedToFormat { max_side: u32 },
+    /// The quality was lowered to meet the target file size.
+    QualityForTargetSize {
+        quality: u8,
+        target_bytes: u64,
+        encodes: u32,
+    },
 }
 
 impl std::fmt::Display for Note {
@@ -79,6 +85,15 @@ impl std::fmt::Display for Note {
             Note::FittedToFormat { max_side } => {
                 write!(f, "shrunk to fit the format's {max_side} px maximum")
             }
+            Note::QualityForTargetSize {
+                quality,
+                target_bytes,
+                ..
+            } => write!(
+                f,
+                "quality {quality}, the highest that fits in {}",
+                ByteSize(*target_bytes)
+            ),
         }
     }
 }
@@ -230,7 +245,14 @@ fn encode_all(
                 notes.push(Note::AlphaFlattened);
             }
             let started = Instant::now();
-            let bytes = codecs::encode(pixels, job.format, &job.encode, &metadata)?;
+            let bytes = match job.target_size {
+                None => codecs::encode(pixels, job.format, &job.encode, &metadata)?,
+                Some(target) => {
+                    let (bytes, note) = encode_within(pixels, job, &metadata, target)?;
+                    notes.extend(note);
+                    bytes
+                }
+            };
             let encode_ms = ms_since(started);
             Ok(Output {
                 bytes,
@@ -247,6 +269,60 @@ fn encode_all(
             })
         })
         .collect()
+}
+
+/// Encodes at the highest quality, up to the job's, whose file is at most `target`. The
+/// job's quality is tried first (most photos fit, in one encode); otherwise a binary search
+/// over 1 to quality-1 takes at most 7 more. File size grows with quality almost always but
+/// not strictly, so the search keeps the best fit it has actually seen.
+fn encode_within(
+    pixels: &Pixels,
+    job: &Job,
+    metadata: &Metadata,
+    target: ByteSize,
+) -> Result<(Vec<u8>, Option<Note>)> {
+    let encode_at = |quality: u8| {
+        let mut options = job.encode.clone();
+        options.quality = quality;
+        codecs::encode(pixels, job.format, &options, metadata)
+    };
+    let fits = |bytes: &Vec<u8>| bytes.len() as u64 <= target.0;
+    let first = encode_at(job.encode.quality)?;
+    if fits(&first) {
+        return Ok((first, None));
+    }
+    let mut smallest = first.len();
+    let mut encodes = 1;
+    let mut best: Option<(u8, Vec<u8>)> = None;
+    let (mut low, mut high) = (1, job.encode.quality - 1);
+    while low <= high {
+        let quality = low + (high - low) / 2;
+        let bytes = encode_at(quality)?;
+        encodes += 1;
+        smallest = smallest.min(bytes.len());
+        if fits(&bytes) {
+            best = Some((quality, bytes));
+            low = quality + 1;
+        } else if quality == 1 {
+            break;
+        } else {
+            high = quality - 1;
+        }
+    }
+    match best {
+        Some((quality, bytes)) => Ok((
+            bytes,
+            Some(Note::QualityForTargetSize {
+                quality,
+                target_bytes: target.0,
+                encodes,
+            }),
+        )),
+        None => Err(Error::target_size(format!(
+            "cannot fit in {target}: even at quality 1 the smallest file is {}; choose a smaller size or a larger target",
+            ByteSize(smallest as u64)
+        ))),
+    }
 }
 
 fn ms_since(start: Instant) -> f64 {

@@ -22,6 +22,9 @@ struct WebOptions {
     enlarge: bool,
     metadata: String,
     background: String,
+    /// Largest output file, e.g. "500K"; empty for none.
+    #[serde(rename = "targetSize")]
+    target_size: String,
 }
 
 impl Default for WebOptions {
@@ -36,6 +39,7 @@ impl Default for WebOptions {
             enlarge: false,
             metadata: "strip".into(),
             background: "#ffffff".into(),
+            target_size: String::new(),
         }
     }
 }
@@ -56,16 +60,12 @@ fn job_from(options: &str) -> Result<Job, Error> {
         .collect::<Result<_, _>>()?;
     job.filter = web.filter.parse()?;
     job.enlarge = web.enlarge;
-    job.metadata = match web.metadata.as_str() {
-        "strip" => crate::MetadataPolicy::Strip,
-        "keep" => crate::MetadataPolicy::Keep,
-        other => {
-            return Err(Error::invalid_options(format!(
-                "unknown metadata policy '{other}'"
-            )));
-        }
-    };
+    job.metadata = web.metadata.parse()?;
     job.background = web.background.parse()?;
+    let target_size = web.target_size.trim();
+    job.target_size = (!target_size.is_empty())
+        .then(|| target_size.parse())
+        .transpose()?;
     job.validate()?;
     Ok(job)
 }

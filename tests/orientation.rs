@@ -43,12 +43,6 @@ fn all_eight_orientations_give_the_same_upright_pixels() {
     }
 }
 
-fn exif_of(jpeg: &[u8]) -> Option<Vec<u8>> {
-    use image::ImageDecoder;
-    let mut decoder = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(jpeg)).ok()?;
-    decoder.exif_metadata().ok().flatten()
-}
-
 #[test]
 fn kept_exif_says_upright_and_stripped_exif_is_gone() {
     for n in 1..=8 {
@@ -63,7 +57,7 @@ fn kept_exif_says_upright_and_stripped_exif_is_gone() {
             (1200, 1800),
             "Portrait_{n} is upright"
         );
-        let exif = exif_of(&out.bytes).expect("keep carries EXIF");
+        let exif = common::jpeg_exif(&out.bytes).expect("keep carries EXIF");
         assert_eq!(
             imgbatch::exif_orientation(exif.strip_prefix(b"Exif\0\0").unwrap_or(&exif)),
             Some(1),
@@ -72,7 +66,7 @@ fn kept_exif_says_upright_and_stripped_exif_is_gone() {
 
         let strip = imgbatch::convert(&bytes, &Job::new(Format::Jpeg)).unwrap();
         assert!(
-            exif_of(&strip[0].bytes).is_none(),
+            common::jpeg_exif(&strip[0].bytes).is_none(),
             "strip drops EXIF from Portrait_{n}"
         );
     }

@@ -6,8 +6,8 @@
 //   imgbatch.engineInfo()                     { mode, reason, threads, workers, peakWasmBytes, build, formats }
 //   Page URL options: ?threads=N (pool size or worker count), ?engine=fallback (no threads)
 //   await imgbatch.convert(files, options)    files: FileList | File[] | [{ file, path }]
-//       options: { format, quality, progressive, sizes: ['2048', '320x320:cover', ...],
-//                  filter, enlarge, metadata: 'strip'|'keep', background: '#rrggbb' }
+//       options: { format, quality, targetSize: '500K' (lossy formats), progressive, sizes: ['2048', '320x320:cover', ...],
+//                  filter, enlarge, metadata: 'strip'|'strip-gps'|'keep', background: '#rrggbb' }
 //       resolves with one result per file, in order:
 //       { index, path, status: 'converted'|'failed'|'skipped'|'cancelled', error: null|{code, message},
 //         inputBytes, width, height, ms, outputs: [{ name, blob, bytes, width, height, format, mime, size, notes }] }
@@ -18,7 +18,7 @@ import { downloadZip, saveToFolder, zipStream } from './zip.js';
 
 const $ = (id) => document.getElementById(id);
 const SETTINGS_KEY = 'imgbatch.settings.v1';
-const CONTROLS = ['format', 'quality', 'resize', 'custom-size', 'fit', 'extra-sizes', 'metadata', 'background'];
+const CONTROLS = ['format', 'quality', 'target-size', 'resize', 'custom-size', 'fit', 'extra-sizes', 'metadata', 'background'];
 
 const items = []; // { key, file, path, row, result }
 let engine = null;
@@ -49,6 +49,7 @@ function element(tag, props = {}, ...children) {
 // ---------------------------------------------------------------- options and settings
 
 function readOptions() {
+  const format = engine?.info().formats.find((f) => f.id === $('format').value);
   const main = $('resize').value;
   const sizes = [];
   if (main === 'custom') {
@@ -63,6 +64,7 @@ function readOptions() {
   return {
     format: $('format').value,
     quality: Number($('quality').value),
+    targetSize: format?.lossy ? $('target-size').value.trim() : '',
     sizes: all.length === 1 && all[0] === 'orig' ? [] : all,
     metadata: $('metadata').value,
     background: $('background').value,
@@ -96,7 +98,8 @@ function restoreSettings() {
 
 function updateOptionFields() {
   const format = engine?.info().formats.find((f) => f.id === $('format').value);
-  $('quality-field').hidden = format?.id !== 'jpeg';
+  $('quality-field').hidden = !format?.lossy;
+  $('target-size-field').hidden = !format?.lossy;
   $('quality-value').value = $('quality').value;
   $('background-field').hidden = Boolean(format?.alpha) && !$('resize').value.includes('contain') && $('fit').value !== 'contain';
   const custom = $('resize').value === 'custom';

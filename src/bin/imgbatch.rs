@@ -47,6 +47,10 @@ struct Args {
     /// JPEG quality, 1-100.
     #[arg(short, long, default_value_t = 82, value_parser = clap::value_parser!(u8).range(1..=100))]
     quality: u8,
+    /// Largest file each output may be, e.g. 500K or 1.5M (K = 1,000 bytes): the quality is
+    /// lowered as far as needed, never raised above --quality. Lossy formats only.
+    #[arg(long, value_name = "SIZE", value_parser = parse_engine::<imgbatch::ByteSize>)]
+    target_size: Option<imgbatch::ByteSize>,
     /// Write baseline (non-progressive) JPEG.
     #[arg(long)]
     baseline: bool,
@@ -61,8 +65,9 @@ struct Args {
     png_compression: String,
     /// strip: drop EXIF (GPS, camera, date), XMP, IPTC and comments, keep the colour profile.
     /// keep: carry EXIF (orientation reset), colour profile and XMP.
-    #[arg(long, default_value = "strip", value_parser = ["strip", "keep"])]
-    metadata: String,
+    /// strip-gps: as keep, without the location (GPS, and XMP place names).
+    #[arg(long, default_value = "strip", value_parser = parse_engine::<MetadataPolicy>)]
+    metadata: MetadataPolicy,
     /// Colour behind transparency for formats without alpha, and for :contain padding.
     #[arg(long, default_value = "#ffffff", value_parser = parse_engine::<imgbatch::Rgb>)]
     background: imgbatch::Rgb,
@@ -156,12 +161,9 @@ fn job_from(args: &Args) -> Result<Job, String> {
         sizes,
         filter: args.filter,
         enlarge: args.enlarge,
-        metadata: if args.metadata == "keep" {
-            MetadataPolicy::Keep
-        } else {
-            MetadataPolicy::Strip
-        },
+        metadata: args.metadata,
         background: args.background,
+        target_size: args.target_size,
         limits: imgbatch::Limits::default(),
     };
     job.validate().map_err(|e| e.message())?;

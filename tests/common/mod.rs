@@ -28,6 +28,9 @@ pub fn read(path: &str) -> Vec<u8> {
 pub struct Entry {
     pub path: String,
     pub format: String,
+    /// Stored size (before orientation), 0 where the manifest has none.
+    pub width: u64,
+    pub height: u64,
     pub features: Vec<String>,
     pub pillow_ok: bool,
     pub pillow_result: String,
@@ -68,6 +71,8 @@ pub fn manifest() -> Vec<Entry> {
         .map(|r| Entry {
             path: r["path"].clone(),
             format: r["format"].clone(),
+            width: r["width"].parse().unwrap_or(0),
+            height: r["height"].parse().unwrap_or(0),
             features: r["features"].split(';').map(String::from).collect(),
             pillow_ok: r["pillow_result"] == "ok",
             pillow_result: r["pillow_result"].clone(),
@@ -307,3 +312,17 @@ pub const BMP_STRICT: &str =
 pub const ICO_PNG: &str = "image-rs: PNG-in-ICO must be RGBA; this one is RGB or grey";
 pub const ICO_STRICT: &str =
     "image-rs: refuses a damaged ICO directory entry that Pillow tolerates";
+
+/// The EXIF block of a JPEG, as stored (it may start with `Exif\0\0`).
+pub fn jpeg_exif(jpeg: &[u8]) -> Option<Vec<u8>> {
+    use image::ImageDecoder;
+    let mut decoder = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(jpeg)).ok()?;
+    decoder.exif_metadata().ok().flatten()
+}
+
+/// The XMP packet of a JPEG.
+pub fn jpeg_xmp(jpeg: &[u8]) -> Option<Vec<u8>> {
+    use image::ImageDecoder;
+    let mut decoder = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(jpeg)).ok()?;
+    decoder.xmp_metadata().ok().flatten()
+}
