@@ -57,4 +57,4 @@ function storedBody(key, bytes) {
   return Buffer.from(html.replace('<head>', '<head>\n  <base href="/">'), 'utf8');
 }
 
-module.exports = { HEADERS, IMMUTABLE, REVALIDATE, isContentHashed, ruleFor, storedBody };
+module.exports = { HEADERS, isContentHashed, ruleFor, storedBody };
