@@ -260,16 +260,14 @@ pub static FORMATS: [FormatInfo; 17] = [
             )
         },
     )
-    .no_decode()
-    .note("recognised, not yet converted"),
+    .note("iPhone and Android photos; read only (heic-rs); overlay (iovl) images are refused"),
     row(Format::Jxl, "jxl", "JPEG XL", &["jxl"], "image/jxl", |b| {
         b.starts_with(&[0xFF, 0x0A])
             || b.starts_with(&[
                 0, 0, 0, 0x0C, b'J', b'X', b'L', b' ', 0x0D, 0x0A, 0x87, 0x0A,
             ])
     })
-    .no_decode()
-    .note("recognised, not yet converted"),
+    .note("read only (jxl-oxide)"),
 ];
 
 /// ISO-BMFF files (AVIF, HEIF) name their brand in the leading `ftyp` box.

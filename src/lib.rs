@@ -16,6 +16,7 @@
 
 mod batch;
 mod codecs;
+mod color;
 mod container;
 mod error;
 mod format;
@@ -41,8 +42,8 @@ pub use format::{FORMATS, Format, FormatInfo, decodable, encodable};
 pub use limits::Limits;
 pub use metadata::{Metadata, exif_orientation};
 pub use options::{
-    ByteSize, ChromaSubsampling, EncodeOptions, Filter, Fit, Job, JpegPreset, MetadataPolicy,
-    PngCompression, ResizeSpec, Rgb,
+    ByteSize, ChromaSubsampling, ColorPolicy, EncodeOptions, Filter, Fit, Job, JpegPreset,
+    MetadataPolicy, PngCompression, ResizeSpec, Rgb,
 };
 pub use pipeline::{
     Note, Output, SourceInfo, Timings, convert, convert_pixels, estimate, inspect, sniff,
@@ -50,10 +51,20 @@ pub use pipeline::{
 pub use pixels::Pixels;
 pub use resize::Plan;
 
-/// Decodes the first frame, upright, as 8-bit RGB(A), with nothing else done: for tests
-/// that compare our pixels against a reference decoder, and for previews.
+/// Decodes the first frame, upright, as 8-bit RGB(A), with nothing else done (no colour
+/// management): for tests that compare our pixels against a reference decoder.
 pub fn decode_upright(bytes: &[u8], limits: &Limits) -> Result<Pixels> {
+    decode_first_frame(bytes, limits, codecs::Colour::AsDecoded)
+}
+
+/// As [`decode_upright`], with any embedded ICC profile (RGB, grey or CMYK) converted to
+/// sRGB: what a colour-managed viewer shows, and what `ColorPolicy::Srgb` outputs hold.
+pub fn decode_upright_srgb(bytes: &[u8], limits: &Limits) -> Result<Pixels> {
+    decode_first_frame(bytes, limits, codecs::Colour::Srgb)
+}
+
+fn decode_first_frame(bytes: &[u8], limits: &Limits, colour: codecs::Colour) -> Result<Pixels> {
     limits.check_input_bytes(bytes.len() as u64)?;
     let format = sniff(bytes)?;
-    Ok(codecs::decode(bytes, format, limits, |_| Ok(()))?.pixels)
+    Ok(codecs::decode(bytes, format, limits, colour, |_| Ok(()))?.pixels)
 }

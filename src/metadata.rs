@@ -17,7 +17,7 @@ pub struct Metadata {
 impl Metadata {
     /// Reads the blocks a decoder exposes. A damaged metadata block is dropped rather than
     /// failing the file: the pixels are what the user came for.
-    pub(crate) fn read(decoder: &mut impl image::ImageDecoder) -> Metadata {
+    pub(crate) fn read(decoder: &mut dyn image::ImageDecoder) -> Metadata {
         let nonempty = |v: Option<Vec<u8>>| v.filter(|v| !v.is_empty());
         Metadata {
             icc: nonempty(decoder.icc_profile().ok().flatten()),

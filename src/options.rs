@@ -22,6 +22,8 @@ pub struct Job {
     /// Allow outputs larger than the source. Off by default: enlarging only adds blur.
     pub enlarge: bool,
     pub metadata: MetadataPolicy,
+    /// What happens to colours described by an embedded ICC profile.
+    pub color: ColorPolicy,
     /// Colour behind transparent pixels for formats without alpha, and for `contain` padding.
     pub background: Rgb,
     /// Largest file each output may be (lossy formats). The quality is then searched, up to
@@ -39,6 +41,7 @@ impl Default for Job {
             filter: Filter::default(),
             enlarge: false,
             metadata: MetadataPolicy::default(),
+            color: ColorPolicy::default(),
             background: Rgb::WHITE,
             target_size: None,
             limits: Limits::default(),
@@ -350,6 +353,34 @@ impl FromStr for MetadataPolicy {
             "strip-gps" => Ok(MetadataPolicy::StripGps),
             other => Err(Error::invalid_options(format!(
                 "unknown metadata policy '{other}' (strip, keep, strip-gps)"
+            ))),
+        }
+    }
+}
+
+/// What happens to colours described by an embedded ICC profile (Display P3 from phones,
+/// Adobe RGB from cameras, CMYK from print files).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColorPolicy {
+    /// Keep the pixels and embed the source profile, so wide-gamut colours survive. Where
+    /// the output cannot carry that profile (GIF, BMP, QOI, ICO; a CMYK or grey profile on
+    /// RGB output) the pixels are converted to sRGB instead, so colours never shift.
+    #[default]
+    Keep,
+    /// Convert the pixels to sRGB and tag the output as sRGB: what most web pages and
+    /// upload forms expect.
+    Srgb,
+}
+
+impl FromStr for ColorPolicy {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "keep" => Ok(ColorPolicy::Keep),
+            "srgb" => Ok(ColorPolicy::Srgb),
+            other => Err(Error::invalid_options(format!(
+                "unknown colour policy '{other}' (keep, srgb)"
             ))),
         }
     }

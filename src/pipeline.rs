@@ -4,13 +4,13 @@
 use serde::Serialize;
 use web_time::Instant;
 
-use crate::codecs::{self, Header};
+use crate::codecs::{self, Colour, Header};
 use crate::container::frame_count;
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::limits::Limits;
 use crate::metadata::Metadata;
-use crate::options::{ByteSize, Job, ResizeSpec};
+use crate::options::{ByteSize, ColorPolicy, Job, ResizeSpec};
 use crate::pixels::Pixels;
 use crate::resize::{self, Plan};
 
@@ -67,6 +67,8 @@ pub enum Note {
     AlphaFlattened,
     /// The output was shrunk to fit the format's maximum size (ICO: 256).
     FittedToFormat { max_side: u32 },
+    /// The embedded colour profile could not be used; colours are as decoded.
+    ColorProfileIgnored { reason: String },
     /// The quality was lowered to meet the target file size.
     QualityForTargetSize {
         quality: u8,
@@ -84,6 +86,9 @@ impl std::fmt::Display for Note {
             Note::AlphaFlattened => f.write_str("transparency flattened onto the background"),
             Note::FittedToFormat { max_side } => {
                 write!(f, "shrunk to fit the format's {max_side} px maximum")
+            }
+            Note::ColorProfileIgnored { reason } => {
+                write!(f, "colour profile not applied: {reason}")
             }
             Note::QualityForTargetSize {
                 quality,
@@ -174,15 +179,29 @@ pub fn convert(bytes: &[u8], job: &Job) -> Result<Vec<Output>> {
     job.limits.check_input_bytes(bytes.len() as u64)?;
     let format = sniff(bytes)?;
     let started = Instant::now();
-    let decoded = codecs::decode(bytes, format, &job.limits, |header| {
+    // Pixels stay in their profile only where the output can carry it.
+    let colour = if job.color == ColorPolicy::Srgb || !job.format.info().icc {
+        Colour::Srgb
+    } else {
+        Colour::KeepProfile
+    };
+    let decoded = codecs::decode(bytes, format, &job.limits, colour, |header| {
         job.limits
             .check_memory(estimate_peak_memory(header, bytes.len() as u64, job))
     })?;
     let decode_ms = ms_since(started);
+    let frames = frame_count(format, bytes);
+    let mut source_notes = Vec::new();
+    if frames > 1 {
+        source_notes.push(Note::FramesDropped { frames });
+    }
+    if let Some(reason) = decoded.profile_ignored {
+        source_notes.push(Note::ColorProfileIgnored { reason });
+    }
     encode_all(
         &decoded.pixels,
         &decoded.metadata,
-        frame_count(format, bytes),
+        &source_notes,
         decode_ms,
         job,
     )
@@ -198,13 +217,13 @@ pub fn convert_pixels(pixels: &Pixels, job: &Job) -> Result<Vec<Output>> {
             "pixel buffer does not match its width and height",
         ));
     }
-    encode_all(pixels, &Metadata::default(), 1, 0.0, job)
+    encode_all(pixels, &Metadata::default(), &[], 0.0, job)
 }
 
 fn encode_all(
     source: &Pixels,
     metadata: &Metadata,
-    frames: u32,
+    source_notes: &[Note],
     decode_ms: f64,
     job: &Job,
 ) -> Result<Vec<Output>> {
@@ -213,10 +232,7 @@ fn encode_all(
     sizes(job)
         .iter()
         .map(|spec| {
-            let mut notes = Vec::new();
-            if frames > 1 {
-                notes.push(Note::FramesDropped { frames });
-            }
+            let mut notes = source_notes.to_vec();
             let plan = Plan::new(
                 source.width,
                 source.height,

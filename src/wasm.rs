@@ -21,6 +21,8 @@ struct WebOptions {
     filter: String,
     enlarge: bool,
     metadata: String,
+    /// "keep" or "srgb".
+    color: String,
     background: String,
     /// Largest output file, e.g. "500K"; empty for none.
     #[serde(rename = "targetSize")]
@@ -38,6 +40,7 @@ impl Default for WebOptions {
             filter: "lanczos3".into(),
             enlarge: false,
             metadata: "strip".into(),
+            color: "keep".into(),
             background: "#ffffff".into(),
             target_size: String::new(),
         }
@@ -61,6 +64,7 @@ fn job_from(options: &str) -> Result<Job, Error> {
     job.filter = web.filter.parse()?;
     job.enlarge = web.enlarge;
     job.metadata = web.metadata.parse()?;
+    job.color = web.color.parse()?;
     job.background = web.background.parse()?;
     let target_size = web.target_size.trim();
     job.target_size = (!target_size.is_empty())

@@ -10,23 +10,6 @@ fn upright(path: &str) -> imgbatch::Pixels {
         .unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// Mean absolute difference per sample. The eight files are separately JPEG-compressed
-/// rotations of one photo, so they differ by compression noise (about 1 level), while a
-/// wrong orientation differs by tens of levels.
-fn mean_difference(a: &imgbatch::Pixels, b: &imgbatch::Pixels) -> f64 {
-    assert_eq!(
-        (a.width, a.height, a.channels()),
-        (b.width, b.height, b.channels())
-    );
-    let total: u64 = a
-        .data
-        .iter()
-        .zip(&b.data)
-        .map(|(x, y)| u64::from(x.abs_diff(*y)))
-        .sum();
-    total as f64 / a.data.len() as f64
-}
-
 #[test]
 fn all_eight_orientations_give_the_same_upright_pixels() {
     for kind in ["Landscape", "Portrait"] {
@@ -34,7 +17,9 @@ fn all_eight_orientations_give_the_same_upright_pixels() {
         for n in 0..=8 {
             let path = format!("exif-orientation-examples/{kind}_{n}.jpg");
             let px = upright(&path);
-            let diff = mean_difference(&reference, &px);
+            // The eight files are separately JPEG-compressed rotations of one photo: they
+            // differ by compression noise (about 1 level); a wrong orientation by tens.
+            let diff = common::mean_difference(&reference, &px);
             assert!(
                 diff < 4.0,
                 "{path}: differs from {kind}_1 by {diff:.1} levels per sample"
@@ -78,7 +63,7 @@ fn webp_png_and_tiff_orientation_is_applied() {
     let reference = upright("pillow/hopper_orientation_2.webp");
     for n in 3..=8 {
         let path = format!("pillow/hopper_orientation_{n}.webp");
-        let diff = mean_difference(&reference, &upright(&path));
+        let diff = common::mean_difference(&reference, &upright(&path));
         assert!(
             diff < 4.0,
             "{path}: differs from orientation 2 by {diff:.1}"

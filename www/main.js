@@ -7,7 +7,8 @@
 //   Page URL options: ?threads=N (pool size or worker count), ?engine=fallback (no threads)
 //   await imgbatch.convert(files, options)    files: FileList | File[] | [{ file, path }]
 //       options: { format, quality, targetSize: '500K' (lossy formats), progressive, sizes: ['2048', '320x320:cover', ...],
-//                  filter, enlarge, metadata: 'strip'|'strip-gps'|'keep', background: '#rrggbb' }
+//                  filter, enlarge, metadata: 'strip'|'strip-gps'|'keep',
+//                  color: 'keep'|'srgb', background: '#rrggbb' }
 //       resolves with one result per file, in order:
 //       { index, path, status: 'converted'|'failed'|'skipped'|'cancelled', error: null|{code, message},
 //         inputBytes, width, height, ms, outputs: [{ name, blob, bytes, width, height, format, mime, size, notes }] }
@@ -18,7 +19,7 @@ import { downloadZip, saveToFolder, zipStream } from './zip.js';
 
 const $ = (id) => document.getElementById(id);
 const SETTINGS_KEY = 'imgbatch.settings.v1';
-const CONTROLS = ['format', 'quality', 'target-size', 'resize', 'custom-size', 'fit', 'extra-sizes', 'metadata', 'background'];
+const CONTROLS = ['format', 'quality', 'target-size', 'resize', 'custom-size', 'fit', 'extra-sizes', 'metadata', 'color', 'background'];
 
 const items = []; // { key, file, path, row, result }
 let engine = null;
@@ -67,6 +68,7 @@ function readOptions() {
     targetSize: format?.lossy ? $('target-size').value.trim() : '',
     sizes: all.length === 1 && all[0] === 'orig' ? [] : all,
     metadata: $('metadata').value,
+    color: $('color').value,
     background: $('background').value,
   };
 }
@@ -275,6 +277,9 @@ const ready = createEngine({
   $('engine-status').textContent = info.mode === 'threaded'
     ? `Threaded engine, ${info.threads} threads (v${info.build.version}).`
     : `Compatibility mode: ${info.workers} workers, one thread each, because ${info.reason}.`;
+  // The engine's own format table says what it reads; AVIF goes through the browser's decoder.
+  const readable = info.formats.filter((f) => f.can_decode).map((f) => f.name);
+  $('readable-formats').textContent = `Reads ${readable.join(', ')}, and AVIF through your browser.`;
   for (const f of info.formats.filter((f) => f.can_encode)) {
     $('format').append(element('option', { value: f.id, textContent: `${f.name} (.${f.extensions[0]})` }));
   }

@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use clap::Parser;
 use imgbatch::{
-    BatchOptions, CancelToken, ChromaSubsampling, EncodeOptions, Error, Event, FileResult, Format,
-    Job, JpegPreset, MetadataPolicy, PngCompression, ResizeSpec, Source,
+    BatchOptions, CancelToken, ChromaSubsampling, ColorPolicy, EncodeOptions, Error, Event,
+    FileResult, Format, Job, JpegPreset, MetadataPolicy, PngCompression, ResizeSpec, Source,
 };
 use serde_json::json;
 
@@ -68,6 +68,11 @@ struct Args {
     /// strip-gps: as keep, without the location (GPS, and XMP place names).
     #[arg(long, default_value = "strip", value_parser = parse_engine::<MetadataPolicy>)]
     metadata: MetadataPolicy,
+    /// keep: leave colours in the photo's own profile (Display P3, Adobe RGB) and embed it;
+    /// converted to sRGB where the output cannot carry it, and always for CMYK.
+    /// srgb: convert to sRGB and tag the file as sRGB.
+    #[arg(long, default_value = "keep", value_parser = parse_engine::<ColorPolicy>)]
+    color: ColorPolicy,
     /// Colour behind transparency for formats without alpha, and for :contain padding.
     #[arg(long, default_value = "#ffffff", value_parser = parse_engine::<imgbatch::Rgb>)]
     background: imgbatch::Rgb,
@@ -162,6 +167,7 @@ fn job_from(args: &Args) -> Result<Job, String> {
         filter: args.filter,
         enlarge: args.enlarge,
         metadata: args.metadata,
+        color: args.color,
         background: args.background,
         target_size: args.target_size,
         limits: imgbatch::Limits::default(),

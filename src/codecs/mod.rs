@@ -1,7 +1,9 @@
 //! Codec adapters: decoding through image-rs with limits checked from the header, and one
 //! encoder adapter per output format. No pipeline logic lives here.
 
+pub(crate) mod heic;
 mod jpeg;
+mod jpeg_cmyk;
 mod png;
 mod via_image;
 mod webp;
@@ -10,6 +12,7 @@ use std::io::Cursor;
 
 use image::{ImageDecoder, ImageReader};
 
+use crate::color::ProfileSpace;
 use crate::error::{Error, Result, from_image};
 use crate::format::Format;
 use crate::limits::Limits;
@@ -43,12 +46,11 @@ impl Header {
     }
 }
 
-fn open<'a>(bytes: &'a [u8], format: Format, limits: &Limits) -> Result<impl ImageDecoder + 'a> {
-    let Some(image_format) = format.to_image() else {
-        return Err(Error::unsupported(format!(
-            "{format} input is recognised but not supported in this build"
-        )));
-    };
+fn open<'a>(
+    bytes: &'a [u8],
+    format: Format,
+    limits: &Limits,
+) -> Result<Box<dyn ImageDecoder + 'a>> {
     if let Some((w, h)) = crate::container::declared_size(format, bytes) {
         limits.check_extent(w, h)?;
     }
@@ -60,11 +62,30 @@ fn open<'a>(bytes: &'a [u8], format: Format, limits: &Limits) -> Result<impl Ima
             limits.check_text_chunk(size as u64)?;
         }
     }
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
-    reader.limits(limits.to_image_limits());
-    let decoder = reader
-        .into_decoder()
-        .map_err(|e| from_image(&format!("cannot read the {format} header"), e))?;
+    let header_error = |e| from_image(&format!("cannot read the {format} header"), e);
+    let decoder: Box<dyn ImageDecoder + 'a> = match (format, format.to_image()) {
+        // jxl-oxide renders with the orientation applied and uses rayon's global pool where
+        // this build has threads (its `rayon` feature), never a pool of its own.
+        (Format::Jxl, _) => {
+            let mut decoder = jxl_oxide::integration::JxlDecoder::new(Cursor::new(bytes))
+                .map_err(header_error)?;
+            decoder
+                .set_limits(limits.to_image_limits())
+                .map_err(header_error)?;
+            Box::new(decoder)
+        }
+        (Format::Heic, _) => Box::new(heic::HeicDecoder::new(bytes, limits.max_pixels)?),
+        (_, Some(image_format)) => {
+            let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
+            reader.limits(limits.to_image_limits());
+            Box::new(reader.into_decoder().map_err(header_error)?)
+        }
+        (_, None) => {
+            return Err(Error::unsupported(format!(
+                "{format} input is recognised but not supported in this build"
+            )));
+        }
+    };
     let (w, h) = decoder.dimensions();
     limits.check_dimensions(w, h)?;
     // image-rs does not reserve its output buffer against Limits (design.md §3): check here.
@@ -75,7 +96,12 @@ fn open<'a>(bytes: &'a [u8], format: Format, limits: &Limits) -> Result<impl Ima
 /// The orientation to apply: EXIF's tag, else XMP's `tiff:Orientation`, else the
 /// decoder's own (TIFF keeps it in the image's IFD). We read EXIF ourselves because
 /// image-rs misses it when a WebP EXIF chunk keeps the `Exif\0\0` prefix.
-fn orientation_of(decoder: &mut impl ImageDecoder, metadata: &Metadata) -> u8 {
+fn orientation_of(format: Format, decoder: &mut dyn ImageDecoder, metadata: &Metadata) -> u8 {
+    // JPEG XL and HEIF decoders have already applied the orientation their own headers give
+    // (codestream orientation; irot/imir), which both formats say wins over any EXIF copy.
+    if matches!(format, Format::Jxl | Format::Heic) {
+        return 1;
+    }
     metadata
         .exif
         .as_deref()
@@ -90,9 +116,9 @@ fn orientation_of(decoder: &mut impl ImageDecoder, metadata: &Metadata) -> u8 {
         .unwrap_or(1)
 }
 
-fn header_of(format: Format, decoder: &mut impl ImageDecoder, metadata: &Metadata) -> Header {
+fn header_of(format: Format, decoder: &mut dyn ImageDecoder, metadata: &Metadata) -> Header {
     let (width, height) = decoder.dimensions();
-    let orientation = orientation_of(decoder, metadata);
+    let orientation = orientation_of(format, decoder, metadata);
     Header {
         format,
         width,
@@ -105,14 +131,29 @@ fn header_of(format: Format, decoder: &mut impl ImageDecoder, metadata: &Metadat
 /// Reads only the header: format, declared size, orientation. Enforces `limits`.
 pub fn read_header(bytes: &[u8], format: Format, limits: &Limits) -> Result<Header> {
     let mut decoder = open(bytes, format, limits)?;
-    let metadata = Metadata::read(&mut decoder);
-    Ok(header_of(format, &mut decoder, &metadata))
+    let metadata = Metadata::read(decoder.as_mut());
+    Ok(header_of(format, decoder.as_mut(), &metadata))
 }
 
-/// A decoded, upright image and its metadata.
+/// A decoded, upright image and its metadata. When the pixels were converted to sRGB,
+/// `metadata.icc` is an sRGB profile, so outputs that carry one are tagged correctly.
 pub struct Decoded {
     pub pixels: Pixels,
     pub metadata: Metadata,
+    /// Why an embedded profile could not be used (the pixels are then as decoded).
+    pub profile_ignored: Option<String>,
+}
+
+/// What decoding does with an embedded ICC profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Colour {
+    /// The samples as decoded, profile untouched: for comparisons with other decoders.
+    AsDecoded,
+    /// Keep RGB pixels in their profile (it travels with them); convert what an RGB output
+    /// could not carry (CMYK, grey profiles) to sRGB.
+    KeepProfile,
+    /// Convert every profiled image to sRGB.
+    Srgb,
 }
 
 /// Decodes the first frame. `admit` sees the header before any pixel buffer is allocated
@@ -121,11 +162,12 @@ pub fn decode(
     bytes: &[u8],
     format: Format,
     limits: &Limits,
+    colour: Colour,
     admit: impl FnOnce(&Header) -> Result<()>,
 ) -> Result<Decoded> {
     let mut decoder = open(bytes, format, limits)?;
-    let metadata = Metadata::read(&mut decoder);
-    let header = header_of(format, &mut decoder, &metadata);
+    let mut metadata = Metadata::read(decoder.as_mut());
+    let header = header_of(format, decoder.as_mut(), &metadata);
     admit(&header)?;
     let orientation = image::metadata::Orientation::from_exif(header.orientation)
         .unwrap_or(image::metadata::Orientation::NoTransforms);
@@ -134,8 +176,30 @@ pub fn decode(
             "JPEG is truncated: its image data stops before the end marker",
         ));
     }
-    let mut image = image::DynamicImage::from_decoder(decoder)
-        .map_err(|e| from_image(&format!("cannot decode {format}"), e))?;
+    let profile = metadata
+        .icc
+        .as_deref()
+        .filter(|_| colour != Colour::AsDecoded)
+        .map(|icc| (icc, crate::color::profile_space(icc)));
+    let mut profile_ignored = None;
+    let mut converted = false;
+    let mut image = match profile {
+        Some((icc, ProfileSpace::Cmyk)) if format == Format::Jpeg => {
+            drop(decoder);
+            match cmyk_jpeg_to_srgb(bytes, icc)? {
+                Ok(image) => {
+                    converted = true;
+                    image
+                }
+                Err(why) => {
+                    profile_ignored = Some(why);
+                    decode_pixels(bytes, format, limits)?
+                }
+            }
+        }
+        _ => image::DynamicImage::from_decoder(decoder)
+            .map_err(|e| from_image(&format!("cannot decode {format}"), e))?,
+    };
     image.apply_orientation(orientation);
     // TIFF ExtraSamples = 1 means associated (premultiplied) alpha, which image-rs passes
     // through as is; everything downstream expects straight alpha. 16-bit data is divided
@@ -153,11 +217,64 @@ pub fn decode(
         }
         associated = false;
     }
+    // Colour conversion runs at the decoded depth, before the 8-bit reduction: a 16-bit
+    // linear-light file would otherwise lose its shadows to 8-bit rounding first.
+    if let Some((icc, space)) = profile.filter(|_| !converted) {
+        let convert = match space {
+            ProfileSpace::Rgb => colour == Colour::Srgb,
+            // Grey pixels are widened to RGB, where a grey profile cannot travel.
+            ProfileSpace::Gray => true,
+            ProfileSpace::Cmyk | ProfileSpace::Other => {
+                profile_ignored = Some(format!(
+                    "its {space:?} colour profile does not describe the decoded RGB pixels"
+                ));
+                false
+            }
+        };
+        if convert {
+            match crate::color::to_srgb(&mut image, icc) {
+                Ok(()) => converted = true,
+                Err(why) => profile_ignored = Some(why),
+            }
+        }
+    }
     let mut pixels = Pixels::from_dynamic(image);
     if associated && pixels.has_alpha {
         crate::pixels::unpremultiply(&mut pixels.data);
     }
-    Ok(Decoded { pixels, metadata })
+    if converted {
+        metadata.icc = Some(crate::color::srgb_profile().to_vec());
+    } else if profile_ignored.is_some() {
+        metadata.icc = None;
+    }
+    Ok(Decoded {
+        pixels,
+        metadata,
+        profile_ignored,
+    })
+}
+
+/// Decodes again from scratch (the first decoder was consumed).
+fn decode_pixels(bytes: &[u8], format: Format, limits: &Limits) -> Result<image::DynamicImage> {
+    image::DynamicImage::from_decoder(open(bytes, format, limits)?)
+        .map_err(|e| from_image(&format!("cannot decode {format}"), e))
+}
+
+/// A CMYK or YCCK JPEG through its CMYK profile to sRGB. The outer error is a broken file;
+/// the inner one a profile moxcms cannot use (the caller falls back to the naive conversion).
+fn cmyk_jpeg_to_srgb(
+    bytes: &[u8],
+    icc: &[u8],
+) -> Result<std::result::Result<image::DynamicImage, String>> {
+    let Some(inks) = jpeg_cmyk::decode_inks(bytes)? else {
+        return Ok(Err("a CMYK profile on a JPEG that is not CMYK".into()));
+    };
+    Ok(crate::color::cmyk_to_srgb(&inks.cmyk, icc).map(|rgb| {
+        image::DynamicImage::ImageRgb8(
+            image::RgbImage::from_raw(inks.width, inks.height, rgb)
+                .expect("the transform returns three samples a pixel"),
+        )
+    }))
 }
 
 fn orientation_number(o: image::metadata::Orientation) -> u8 {
