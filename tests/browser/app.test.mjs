@@ -1,5 +1,6 @@
 // The real page, end to end, in headless Chromium: isolation and mode, conversion of corpus
-// files checked against ORACLE.tsv and re-decoded natively, bad files, crash recovery,
+// files (HEIC and JPEG XL included) checked against ORACLE.tsv and re-decoded natively, bad
+// files, crash recovery, the colour choice,
 // the fallback pool's byte-identical output, alpha in wasm against native, the ZIP, and no
 // request leaving the origin. Serves the test build (scripts/build --test-hooks).
 import { after, before, test } from 'node:test';
@@ -83,6 +84,8 @@ const conversionSet = [
   ...pick(3, (r) => r.format === 'BMP' && r.path.startsWith('pillow/bmp/g/')),
   ...pick(2, (r) => r.format === 'JPEG' && r.features.split(';').includes('cmyk')),
   ...pick(2, (r) => r.format === 'AVIF' && r.path.startsWith('libavif/') && !r.features.includes('animated') && !r.features.includes('grid')),
+  ...pick(2, (r) => r.format === 'HEIF' && r.path.startsWith('exif-samples/heic/')),
+  ...pick(2, (r) => r.format === 'JXL' && /^libjxl-conformance\/(bench_oriented_brg|bicycles)\//.test(r.path)),
 ];
 
 test('corpus files convert through the real page with the oracle sizes and decode again natively', async () => {
@@ -174,6 +177,18 @@ test('an RGBA image resized in wasm matches the native CLI byte for byte', async
     const native = readFileSync(path.join(dir, `basn6a08-${label}.png`));
     assert.ok(Buffer.from(result.outputs[i].data, 'base64').equals(native), `${label}: wasm and native PNGs differ`);
   }
+  await page.close();
+});
+
+test('the colour choice reaches the engine: an sRGB conversion in wasm matches the native CLI byte for byte', async () => {
+  const source = 'libavif/apple_gainmap_new.jpg'; // Display P3
+  const { page } = await openPage(isolated);
+  const [srgb] = await convertInPage(page, [corpusFile(source)], { format: 'png', color: 'srgb' }, { withBytes: true });
+  const [kept] = await convertInPage(page, [corpusFile(source)], { format: 'png', color: 'keep' });
+  assert.notEqual(srgb.outputs[0].hash, kept.outputs[0].hash, 'keep and srgb gave the same file');
+  const dir = mkdtempSync(path.join(tmpdir(), 'imgbatch-colour-'));
+  execFileSync(CLI, [path.join(CORPUS, source), '-o', dir, '--to', 'png', '--color', 'srgb']);
+  assert.ok(Buffer.from(srgb.outputs[0].data, 'base64').equals(readFileSync(path.join(dir, 'apple_gainmap_new.png'))), 'wasm and native sRGB PNGs differ');
   await page.close();
 });
 
