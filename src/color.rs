@@ -27,12 +27,21 @@ pub(crate) enum ProfileSpace {
     Other,
 }
 
+/// The profile's colour space. A profile moxcms cannot parse (one malformed tag is enough)
+/// is classed by its header's colour-space field, so `keep` still carries an RGB profile
+/// that other software reads.
 pub(crate) fn profile_space(icc: &[u8]) -> ProfileSpace {
     match ColorProfile::new_from_slice(icc).map(|p| p.color_space) {
         Ok(DataColorSpace::Rgb) => ProfileSpace::Rgb,
         Ok(DataColorSpace::Gray) => ProfileSpace::Gray,
         Ok(DataColorSpace::Cmyk) => ProfileSpace::Cmyk,
-        _ => ProfileSpace::Other,
+        Ok(_) => ProfileSpace::Other,
+        Err(_) => match icc.get(16..20) {
+            Some(b"RGB ") => ProfileSpace::Rgb,
+            Some(b"GRAY") => ProfileSpace::Gray,
+            Some(b"CMYK") => ProfileSpace::Cmyk,
+            _ => ProfileSpace::Other,
+        },
     }
 }
 
@@ -57,6 +66,9 @@ pub(crate) fn to_srgb(image: &mut DynamicImage, icc: &[u8]) -> Result<(), String
     let alpha = image.color().has_alpha();
     let wide = image.color().bytes_per_pixel() / image.color().channel_count() > 1;
     let grey_in = source.color_space == DataColorSpace::Gray;
+    if grey_in && image.color().has_color() {
+        return Err("a grey profile cannot describe colour pixels".into());
+    }
     if !matches!(
         source.color_space,
         DataColorSpace::Rgb | DataColorSpace::Gray

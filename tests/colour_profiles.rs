@@ -130,3 +130,46 @@ fn cmyk_print_files_become_srgb_and_match_the_reference() {
     );
     assert!(common::grid_distance(&naive, reference).0 > 5.0);
 }
+
+/// A grey profile on colour pixels describes nothing: browsers ignore it, and so do we,
+/// with a note, instead of turning the photo grey.
+#[test]
+fn a_grey_profile_on_colour_pixels_is_ignored_with_a_note() {
+    use image::ImageEncoder;
+    let colour = imgbatch::decode_upright(&common::read(ADOBE_RGB), &Limits::default()).unwrap();
+    let grey_icc = moxcms::ColorProfile::new_gray_with_gamma(2.2)
+        .encode()
+        .unwrap();
+    let mut png = Vec::new();
+    let mut encoder = image::codecs::png::PngEncoder::new(&mut png);
+    encoder.set_icc_profile(grey_icc).unwrap();
+    encoder
+        .write_image(
+            &colour.data,
+            colour.width,
+            colour.height,
+            image::ExtendedColorType::Rgb8,
+        )
+        .unwrap();
+    for color in [ColorPolicy::Keep, ColorPolicy::Srgb] {
+        let job = Job {
+            color,
+            ..Job::new(Format::Png)
+        };
+        let output = imgbatch::convert(&png, &job).unwrap().remove(0);
+        assert_eq!(decoded(&output.bytes), colour, "{color:?}: pixels changed");
+        assert_eq!(
+            png_profile(&output.bytes),
+            None,
+            "{color:?}: grey profile kept"
+        );
+        assert!(
+            output
+                .notes
+                .iter()
+                .any(|n| matches!(n, imgbatch::Note::ColorProfileIgnored { .. })),
+            "{color:?}: no note in {:?}",
+            output.notes
+        );
+    }
+}

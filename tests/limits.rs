@@ -150,3 +150,21 @@ fn limits_are_checked_from_the_header() {
     }
     assert!(imgbatch::convert(&bytes, &tight(Limits::default())).is_ok());
 }
+
+/// A HEIF whose HEVC stream declares a larger picture than its header (`ispe`) promises is
+/// refused when the header is read: the stream's size, not the header's, is what a decoder
+/// would allocate.
+#[test]
+fn a_heif_stream_larger_than_its_header_is_refused_before_decoding() {
+    let mut bytes = common::read("exif-samples/heic/samplefilehub.heif");
+    let at = bytes
+        .windows(4)
+        .position(|w| w == b"ispe")
+        .expect("the file has an ispe box");
+    // ispe: type, version and flags, then width and height (big-endian u32).
+    bytes[at + 8..at + 16].copy_from_slice(&[0, 0, 0, 16, 0, 0, 0, 16]);
+    let (result, peak) = peak_while(|| imgbatch::convert(&bytes, &Job::new(Format::Png)));
+    let error = result.expect_err("a 16x16 header over a 640x426 stream must be refused");
+    assert_eq!(error.kind(), ErrorKind::Limit, "{}", error.message());
+    assert!(peak < BOMB_HEAP_ALLOWANCE, "peak heap {} MiB", peak >> 20);
+}

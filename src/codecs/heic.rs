@@ -77,6 +77,9 @@ impl<'a> HeicDecoder<'a> {
         let (cw, ch) = ctx.coded_size(id, &p).map_err(container_error)?;
         let (width, height) =
             transform::transformed_size(cw, ch, &p.transforms).map_err(container_error)?;
+        for item in std::iter::once(id).chain(alpha_item) {
+            check_stream_sizes(&ctx, item, max_pixels).map_err(Error::limit)?;
+        }
         let exif = ctx.exif_item(id).and_then(|e| {
             let data = ctx.item_data(e).ok()?;
             heic_rs::metadata::exif_tiff(&data).ok().map(<[u8]>::to_vec)
@@ -260,6 +263,49 @@ fn check_item_type(t: &[u8; 4], what: &str) -> std::result::Result<(), String> {
     ))
 }
 
+/// The HEVC streams say their own picture size, which the container's `ispe` (checked
+/// against the limits) does not bind: a few hundred bytes can declare a small image whose
+/// stream asks for gigabytes, or a grid of many tiles sharing one huge stream. Every
+/// stream's size is read from its SPS when the header is read; together they may exceed
+/// the declared image only by coding-block padding.
+fn check_stream_sizes(
+    ctx: &Context<'_>,
+    item: u32,
+    max_pixels: u64,
+) -> std::result::Result<(), String> {
+    // Up to 64 px of padding per side (the largest coding tree block) for each stream.
+    const PADDING: u64 = 64 * 64 * 4;
+    let err = |e: heic_rs::Error| format!("HEIF: {e}");
+    let p = ctx.props(item).map_err(err)?;
+    let (declared, streams) = match ctx.grid(item).map_err(err)? {
+        None => {
+            let (w, h) = ctx.coded_size(item, &p).map_err(err)?;
+            (u64::from(w) * u64::from(h), vec![p])
+        }
+        Some((g, tiles)) => (
+            u64::from(g.output_width) * u64::from(g.output_height),
+            tiles
+                .iter()
+                .map(|t| ctx.props(*t).map_err(err))
+                .collect::<std::result::Result<Vec<_>, _>>()?,
+        ),
+    };
+    let mut total = 0u64;
+    for p in &streams {
+        let (w, h) = sps_of(p)
+            .and_then(sps_size)
+            .ok_or("HEIF: cannot read the HEVC stream's picture size (SPS)")?;
+        total += u64::from(w) * u64::from(h);
+    }
+    let allowed = declared.saturating_mul(2) + PADDING * streams.len() as u64;
+    if total > allowed.min(max_pixels.saturating_mul(2)) {
+        return Err(format!(
+            "HEIF: its coded streams hold {total} pixels for an image of {declared}"
+        ));
+    }
+    Ok(())
+}
+
 fn decode_tiles(
     ctx: &Context<'_>,
     tiles: &[u32],
@@ -384,19 +430,26 @@ fn libheif_nclx(item: Option<Nclx>, vui: StreamColour) -> std::result::Result<Nc
 
 /// The colour signalling of a coded picture's SPS, as libde265 reports it.
 fn stream_colour(p: &ItemProps<'_>) -> StreamColour {
-    let Some(hvcc) = p.hvcc.as_ref() else {
-        return StreamColour::default();
-    };
-    hvcc.parameter_sets()
-        .into_iter()
-        .find(|n| n.len() > 2 && (n[0] >> 1) & 0x3f == 33)
-        .and_then(sps_colour)
-        .unwrap_or_default()
+    sps_of(p).and_then(sps_colour).unwrap_or_default()
 }
 
-/// Read an SPS NAL unit (with its 2-byte header) as far as the VUI's
-/// `video_signal_type`. `None` when the SPS cannot be walked.
-fn sps_colour(nal: &[u8]) -> Option<StreamColour> {
+/// A coded item's SPS NAL unit (type 33), from its `hvcC`.
+fn sps_of<'a>(p: &ItemProps<'a>) -> Option<&'a [u8]> {
+    p.hvcc
+        .as_ref()?
+        .parameter_sets()
+        .into_iter()
+        .find(|n| n.len() > 2 && (n[0] >> 1) & 0x3f == 33)
+}
+
+/// The coded picture size an SPS NAL unit declares.
+fn sps_size(nal: &[u8]) -> Option<(u32, u32)> {
+    let (_, _, width, height) = sps_to_size(nal)?;
+    Some((width, height))
+}
+
+/// Walks an SPS NAL unit (with its 2-byte header) up to and including the picture size.
+fn sps_to_size(nal: &[u8]) -> Option<(Bits, u32, u32, u32)> {
     // Remove emulation-prevention bytes (00 00 03 -> 00 00).
     let mut rbsp = Vec::with_capacity(nal.len());
     let mut zeros = 0;
@@ -408,10 +461,7 @@ fn sps_colour(nal: &[u8]) -> Option<StreamColour> {
         zeros = if b == 0 { zeros + 1 } else { 0 };
         rbsp.push(b);
     }
-    let mut r = Bits {
-        data: &rbsp,
-        pos: 0,
-    };
+    let mut r = Bits { data: rbsp, pos: 0 };
     r.skip(4)?; // sps_video_parameter_set_id
     let max_sub_layers_minus1 = r.u(3)?;
     r.skip(1)?; // sps_temporal_id_nesting_flag
@@ -440,8 +490,15 @@ fn sps_colour(nal: &[u8]) -> Option<StreamColour> {
     if chroma_format_idc == 3 {
         r.skip(1)?; // separate_colour_plane_flag
     }
-    r.ue()?; // pic_width_in_luma_samples
-    r.ue()?; // pic_height_in_luma_samples
+    let width = r.ue()?; // pic_width_in_luma_samples
+    let height = r.ue()?; // pic_height_in_luma_samples
+    Some((r, max_sub_layers_minus1, width, height))
+}
+
+/// Read an SPS NAL unit as far as the VUI's `video_signal_type`. `None` when the SPS
+/// cannot be walked.
+fn sps_colour(nal: &[u8]) -> Option<StreamColour> {
+    let (mut r, max_sub_layers_minus1, _, _) = sps_to_size(nal)?;
     if r.u(1)? == 1 {
         for _ in 0..4 {
             r.ue()?; // conformance window offsets
@@ -449,7 +506,7 @@ fn sps_colour(nal: &[u8]) -> Option<StreamColour> {
     }
     r.ue()?; // bit_depth_luma_minus8
     r.ue()?; // bit_depth_chroma_minus8
-    let log2_max_poc_lsb = r.ue()? + 4;
+    let log2_max_poc_lsb = r.ue()?.checked_add(4)?;
     let ordering_all = r.u(1)? == 1;
     let first = if ordering_all {
         0
@@ -568,12 +625,12 @@ fn sps_colour(nal: &[u8]) -> Option<StreamColour> {
 }
 
 /// A minimal MSB-first bit reader over an RBSP.
-struct Bits<'a> {
-    data: &'a [u8],
+struct Bits {
+    data: Vec<u8>,
     pos: usize,
 }
 
-impl Bits<'_> {
+impl Bits {
     fn u(&mut self, n: u32) -> Option<u32> {
         let mut v = 0u32;
         for _ in 0..n {

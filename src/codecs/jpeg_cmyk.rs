@@ -17,7 +17,12 @@ pub(crate) struct Inks {
 }
 
 pub(crate) fn decode_inks(bytes: &[u8]) -> Result<Option<Inks>> {
-    let options = DecoderOptions::default().set_strict_mode(false);
+    // The caller has checked the size against the limits; zune's own 16384 px cap would
+    // refuse large print files image-rs reads.
+    let options = DecoderOptions::default()
+        .set_strict_mode(false)
+        .set_max_width(usize::MAX)
+        .set_max_height(usize::MAX);
     let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
     let failed = |e: zune_jpeg::errors::DecodeErrors| {
         Error::decode(format!("cannot decode the CMYK JPEG: {e}"))

@@ -223,8 +223,10 @@ pub fn decode(
         let convert = match space {
             ProfileSpace::Rgb => colour == Colour::Srgb,
             // Grey pixels are widened to RGB, where a grey profile cannot travel.
-            ProfileSpace::Gray => true,
-            ProfileSpace::Cmyk | ProfileSpace::Other => {
+            ProfileSpace::Gray if !image.color().has_color() => true,
+            // A grey profile on colour pixels, as browsers do, is ignored rather than
+            // applied to a grey version of them.
+            ProfileSpace::Gray | ProfileSpace::Cmyk | ProfileSpace::Other => {
                 profile_ignored = Some(format!(
                     "its {space:?} colour profile does not describe the decoded RGB pixels"
                 ));
