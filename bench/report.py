@@ -203,6 +203,18 @@ if nat_1 and ib_1 and "stages_ms" in nat_1 and "stages_ms" in ib_1:
                     f"natively `--jpeg-effort fast` encodes in {enc_ms('imgbatch fast') / enc_ms('imgbatch balanced'):.0%} of balanced's time; "
                     f"as default it would save about {fast_saving:.1f} ms/MP in wasm ({fast_saving / b_total:.0%}), at "
                     + (f"{m80 / b80 - 1:+.0%} bytes at matched SSIMULACRA2 80." if m80 and b80 else "a byte cost the sweep could not match.")))
+    ib_fb = get("browser", "imgbatch_fallback")
+    if ib_all and nat_all and cores > 1 and "stages_ms" in ib_all:
+        # Same files at 1 and all threads: how much longer each encode takes when others run beside it.
+        slower = lambda e, one: e["stages_ms"]["encode_ms"] / one["stages_ms"]["encode_ms"]
+        wasm_scaling, native_scaling = ib_1["median"] / ib_all["median"], nat_1["median"] / nat_all["median"]
+        share = 1 - wasm_scaling / native_scaling
+        ops.append((share * b_total, "Thread scaling in wasm",
+                    f"from 1 to {cores} threads the page gains {wasm_scaling:.2f}x and the CLI {native_scaling:.2f}x. With {cores} running side by side "
+                    f"each wasm encode takes {slower(ib_all, ib_1):.2f}x as long as alone (natively {slower(nat_all, nat_1):.2f}x)"
+                    + (f"; the fallback pool, with separate memories and no atomics, shows the same ({slower(ib_fb, ib_1):.2f}x), so shared memory is not the cause"
+                       if ib_fb and "stages_ms" in ib_fb else "")
+                    + f". Scaling like the CLI would save {share:.0%} of the page's {cores}-thread time (ranked here as that share of the 1-thread figure)."))
     c_n, c_b = stage_rows["copy in/out + scheduling"]
     c_save = max(0.0, c_b - max(c_n, 0.0))
     ops.append((c_save, "Avoiding copies in and out of wasm memory",
