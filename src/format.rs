@@ -150,6 +150,7 @@ pub static FORMATS: [FormatInfo; 17] = [
         b.len() >= 12 && &b[0..4] == b"RIFF" && &b[8..12] == b"WEBP"
     })
     .encodes(true, true, true, true)
+    .max_side(16384)
     .note("lossless output; animations give their first frame"),
     row(
         Format::Tiff,
@@ -244,7 +245,9 @@ pub static FORMATS: [FormatInfo; 17] = [
         iso_brand(b, &[b"avif", b"avis"])
     })
     .no_decode()
-    .note("the web page reads it through the browser's decoder; the CLI not yet"),
+    .encodes(true, false, true, false)
+    .lossy()
+    .note("lossy (ravif), small and slow to write; read by the web page through the browser, not yet by the CLI"),
     row(
         Format::Heic,
         "heic",

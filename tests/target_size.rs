@@ -6,19 +6,6 @@ mod common;
 
 use imgbatch::{ByteSize, ErrorKind, Format, Job, Note, ResizeSpec};
 
-/// Distinct real photos of at least 1 MP.
-fn photos() -> Vec<String> {
-    let photos: Vec<String> = common::manifest()
-        .into_iter()
-        .filter(|e| e.format == "JPEG" && e.width * e.height >= 1_000_000 && e.has("exif"))
-        .filter(|e| !e.path.starts_with("exif-orientation-examples/"))
-        .map(|e| e.path)
-        .take(8)
-        .collect();
-    assert!(photos.len() >= 6, "{} photos in the corpus", photos.len());
-    photos
-}
-
 fn job(target: u64) -> Job {
     Job {
         sizes: vec![ResizeSpec::LongEdge { px: 1024 }],
@@ -31,7 +18,7 @@ fn job(target: u64) -> Job {
 fn every_output_fits_at_the_highest_quality_that_does() {
     const TARGET: u64 = 60_000;
     let mut lowered = 0;
-    for path in photos() {
+    for path in common::photos(8) {
         let bytes = common::read(&path);
         let job = job(TARGET);
         let out = imgbatch::convert(&bytes, &job).unwrap().remove(0);
@@ -66,7 +53,7 @@ fn every_output_fits_at_the_highest_quality_that_does() {
 
 #[test]
 fn an_impossible_target_fails_and_names_the_smallest_size() {
-    let path = &photos()[0];
+    let path = &common::photos(8)[0];
     let mut job = job(2_000);
     job.sizes = vec![ResizeSpec::Original];
     let error = imgbatch::convert(&common::read(path), &job).unwrap_err();

@@ -44,7 +44,7 @@ struct Args {
     /// Allow outputs larger than the source.
     #[arg(long)]
     enlarge: bool,
-    /// JPEG quality, 1-100.
+    /// Quality of lossy formats (JPEG, AVIF), 1-100.
     #[arg(short, long, default_value_t = 82, value_parser = clap::value_parser!(u8).range(1..=100))]
     quality: u8,
     /// Largest file each output may be, e.g. 500K or 1.5M (K = 1,000 bytes): the quality is
@@ -60,6 +60,9 @@ struct Args {
     /// JPEG encoder effort.
     #[arg(long, default_value = "balanced", value_parser = ["fast", "balanced", "smallest"])]
     jpeg_effort: String,
+    /// AVIF encoder speed: 1 (smallest, slowest) to 10 (fastest).
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u8).range(1..=10))]
+    avif_speed: u8,
     /// PNG compression effort.
     #[arg(long, default_value = "fast", value_parser = ["fastest", "fast", "balanced", "max"])]
     png_compression: String,
@@ -162,6 +165,7 @@ fn job_from(args: &Args) -> Result<Job, String> {
                 "max" => PngCompression::Max,
                 _ => PngCompression::Fast,
             },
+            avif_speed: args.avif_speed,
         },
         sizes,
         filter: args.filter,

@@ -1,6 +1,7 @@
 //! Codec adapters: decoding through image-rs with limits checked from the header, and one
 //! encoder adapter per output format. No pipeline logic lives here.
 
+mod avif;
 pub(crate) mod heic;
 mod jpeg;
 mod jpeg_cmyk;
@@ -305,6 +306,7 @@ pub fn encode(
         Format::Jpeg => jpeg::encode(pixels, options, metadata),
         Format::Png => png::encode(pixels, options, metadata),
         Format::WebP => webp::encode_lossless(pixels, metadata),
+        Format::Avif => avif::encode(pixels, options, metadata),
         Format::Gif | Format::Bmp | Format::Tiff | Format::Qoi | Format::Ico => {
             via_image::encode(pixels, format, metadata)
         }

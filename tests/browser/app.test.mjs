@@ -1,6 +1,6 @@
 // The real page, end to end, in headless Chromium: isolation and mode, conversion of corpus
 // files (HEIC and JPEG XL included) checked against ORACLE.tsv and re-decoded natively, bad
-// files, crash recovery, the colour choice,
+// files, crash recovery, the colour choice, AVIF output read back by the browser,
 // the fallback pool's byte-identical output, alpha in wasm against native, the ZIP, and no
 // request leaving the origin. Serves the test build (scripts/build --test-hooks).
 import { after, before, test } from 'node:test';
@@ -189,6 +189,34 @@ test('the colour choice reaches the engine: an sRGB conversion in wasm matches t
   const dir = mkdtempSync(path.join(tmpdir(), 'imgbatch-colour-'));
   execFileSync(CLI, [path.join(CORPUS, source), '-o', dir, '--to', 'png', '--color', 'srgb']);
   assert.ok(Buffer.from(srgb.outputs[0].data, 'base64').equals(readFileSync(path.join(dir, 'apple_gainmap_new.png'))), 'wasm and native sRGB PNGs differ');
+  await page.close();
+});
+
+test('AVIF written in wasm comes back close through the browser\'s own decoder', async () => {
+  const { page } = await openPage(isolated);
+  const photo = [corpusFile(conversionSet.find((p) => /\.jpe?g$/i.test(p)))];
+  const sizes = ['512'];
+  const [png] = await convertInPage(page, photo, { format: 'png', sizes }, { withBytes: true });
+  const [avif] = await convertInPage(page, photo, { format: 'avif', sizes }, { withBytes: true });
+  for (const r of [png, avif]) assert.equal(r.status, 'converted', JSON.stringify(r.error));
+  assert.equal(avif.outputs[0].name.split('.').pop(), 'avif');
+  // Mean squared error of the AVIF against the PNG, both decoded by Chromium (dav1d).
+  const mse = await page.evaluate(async ([reference, output]) => {
+    const rgba = async (b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const bitmap = await createImageBitmap(new Blob([bytes]), { colorSpaceConversion: 'none' });
+      const ctx = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d');
+      ctx.drawImage(bitmap, 0, 0);
+      return ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+    };
+    const [a, b] = [await rgba(reference), await rgba(output)];
+    if (a.length !== b.length) return -1;
+    let sum = 0;
+    for (let i = 0; i < a.length; i++) if (i % 4 !== 3) sum += (a[i] - b[i]) ** 2;
+    return sum / (a.length * 0.75);
+  }, [png.outputs[0].data, avif.outputs[0].data]);
+  const psnr = 10 * Math.log10((255 * 255) / mse);
+  assert.ok(mse >= 0 && psnr >= 32, `AVIF: ${psnr.toFixed(2)} dB`);
   await page.close();
 });
 

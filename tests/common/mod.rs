@@ -337,6 +337,92 @@ pub fn jpeg_xmp(jpeg: &[u8]) -> Option<Vec<u8>> {
     decoder.xmp_metadata().ok().flatten()
 }
 
+/// Up to `n` distinct real camera photos of at least 1 MP (JPEG with EXIF), corpus paths.
+pub fn photos(n: usize) -> Vec<String> {
+    let photos: Vec<String> = manifest()
+        .into_iter()
+        .filter(|e| e.format == "JPEG" && e.width * e.height >= 1_000_000 && e.has("exif"))
+        .filter(|e| !e.path.starts_with("exif-orientation-examples/"))
+        .map(|e| e.path)
+        .take(n)
+        .collect();
+    assert!(
+        photos.len() >= n.min(6),
+        "{} photos in the corpus",
+        photos.len()
+    );
+    photos
+}
+
+/// `n` real photos brought down to a 1024 px long edge in sRGB and written as PNG: sources
+/// for encoder tests, small enough to encode many times. Returns (corpus path, PNG bytes).
+pub fn photo_sources(n: usize) -> Vec<(String, Vec<u8>)> {
+    let job = imgbatch::Job {
+        sizes: vec![imgbatch::ResizeSpec::LongEdge { px: 1024 }],
+        color: imgbatch::ColorPolicy::Srgb,
+        ..imgbatch::Job::new(imgbatch::Format::Png)
+    };
+    photos(n)
+        .into_iter()
+        .map(|path| {
+            let png = imgbatch::convert(&read(&path), &job)
+                .unwrap()
+                .remove(0)
+                .bytes;
+            (path, png)
+        })
+        .collect()
+}
+
+/// Peak signal-to-noise ratio in dB over every sample of two same-layout images.
+pub fn psnr(a: &imgbatch::Pixels, b: &imgbatch::Pixels) -> f64 {
+    assert_eq!(
+        (a.width, a.height, a.channels()),
+        (b.width, b.height, b.channels())
+    );
+    let squared: f64 = a
+        .data
+        .iter()
+        .zip(&b.data)
+        .map(|(x, y)| (f64::from(*x) - f64::from(*y)).powi(2))
+        .sum();
+    let mse = squared / a.data.len() as f64;
+    if mse == 0.0 {
+        return f64::INFINITY;
+    }
+    10.0 * (255.0 * 255.0 / mse).log10()
+}
+
+/// Decodes with Pillow (libavif with dav1d among others; the tests' venv, which scripts/test
+/// creates) into a PNG, RGBA when the image has alpha, then reads that PNG: an independent
+/// decoder, and the only one here for AVIF.
+pub fn pillow_decode(bytes: &[u8], extension: &str) -> imgbatch::Pixels {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join(format!("in.{extension}"));
+    let output = dir.path().join("out.png");
+    std::fs::write(&input, bytes).unwrap();
+    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    let script = "import sys; from PIL import Image\n\
+                  im = Image.open(sys.argv[1])\n\
+                  im.convert('RGBA' if 'A' in im.getbands() else 'RGB').save(sys.argv[2])";
+    let result = std::process::Command::new(&python)
+        .args(["-c", script])
+        .arg(&input)
+        .arg(&output)
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}; scripts/test creates the venv", python.display()));
+    assert!(
+        result.status.success(),
+        "Pillow could not read our {extension}: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    imgbatch::decode_upright(
+        &std::fs::read(&output).unwrap(),
+        &imgbatch::Limits::default(),
+    )
+    .unwrap()
+}
+
 /// Mean absolute difference per sample between two images of the same layout.
 pub fn mean_difference(a: &imgbatch::Pixels, b: &imgbatch::Pixels) -> f64 {
     assert_eq!(
