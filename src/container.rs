@@ -93,8 +93,8 @@ pub fn declared_size(format: Format, b: &[u8]) -> Option<(u64, u64)> {
             let h = crate::metadata::tiff_ifd0_value(b, 257)?;
             Some((u64::from(w), u64::from(h)))
         }
-        Format::Heic => {
-            crate::codecs::heic::declared_size(b).map(|(w, h)| (u64::from(w), u64::from(h)))
+        Format::Heic | Format::Avif => {
+            crate::codecs::heif::declared_size(b, format).map(|(w, h)| (u64::from(w), u64::from(h)))
         }
         _ => None,
     }

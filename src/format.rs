@@ -39,7 +39,7 @@ pub struct FormatInfo {
     /// File extensions, the first one is what outputs get.
     pub extensions: &'static [&'static str],
     pub mime: &'static str,
-    /// This build decodes it (pure Rust, on every target).
+    /// This build decodes it.
     pub can_decode: bool,
     /// This build encodes it.
     pub can_encode: bool,
@@ -95,8 +95,9 @@ impl FormatInfo {
         self.xmp = xmp;
         self
     }
-    const fn no_decode(mut self) -> Self {
-        self.can_decode = false;
+    /// Decoded by native builds only; in wasm the web page hands the file to the browser.
+    const fn decodes_natively_only(mut self) -> Self {
+        self.can_decode = cfg!(not(target_arch = "wasm32"));
         self
     }
     const fn lossy(mut self) -> Self {
@@ -244,10 +245,10 @@ pub static FORMATS: [FormatInfo; 17] = [
     row(Format::Avif, "avif", "AVIF", &["avif"], "image/avif", |b| {
         iso_brand(b, &[b"avif", b"avis"])
     })
-    .no_decode()
+    .decodes_natively_only()
     .encodes(true, false, true, false)
     .lossy()
-    .note("lossy (ravif), small and slow to write; read by the web page through the browser, not yet by the CLI"),
+    .note("lossy (ravif), small and slow to write; read by rav1d (dav1d in Rust), and by the browser on the web page"),
     row(
         Format::Heic,
         "heic",

@@ -1,8 +1,10 @@
 //! Codec adapters: decoding through image-rs with limits checked from the header, and one
 //! encoder adapter per output format. No pipeline logic lives here.
 
+#[cfg(not(target_arch = "wasm32"))]
+mod av1;
 mod avif;
-pub(crate) mod heic;
+pub(crate) mod heif;
 mod jpeg;
 mod jpeg_cmyk;
 mod png;
@@ -75,7 +77,10 @@ fn open<'a>(
                 .map_err(header_error)?;
             Box::new(decoder)
         }
-        (Format::Heic, _) => Box::new(heic::HeicDecoder::new(bytes, limits.max_pixels)?),
+        // HEIC and AVIF share the HEIF container, and with it one adapter.
+        (Format::Heic | Format::Avif, _) => {
+            Box::new(heif::HeifDecoder::new(bytes, format, limits.max_pixels)?)
+        }
         (_, Some(image_format)) => {
             let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
             reader.limits(limits.to_image_limits());
@@ -98,9 +103,9 @@ fn open<'a>(
 /// decoder's own (TIFF keeps it in the image's IFD). We read EXIF ourselves because
 /// image-rs misses it when a WebP EXIF chunk keeps the `Exif\0\0` prefix.
 fn orientation_of(format: Format, decoder: &mut dyn ImageDecoder, metadata: &Metadata) -> u8 {
-    // JPEG XL and HEIF decoders have already applied the orientation their own headers give
-    // (codestream orientation; irot/imir), which both formats say wins over any EXIF copy.
-    if matches!(format, Format::Jxl | Format::Heic) {
+    // JPEG XL and HEIF (HEIC, AVIF) decoders have already applied the orientation their own
+    // headers give (codestream orientation; irot/imir), which the formats say wins over EXIF.
+    if matches!(format, Format::Jxl | Format::Heic | Format::Avif) {
         return 1;
     }
     metadata

@@ -1,38 +1,42 @@
-//! HEIC/HEIF (iPhone and Android photos) through the pure-Rust heic-rs, with libheif's colour
-//! rules, so our pixels match the reference decoder.
+//! HEIF containers: HEIC (iPhone and Android photos, HEVC through the pure-Rust heic-rs)
+//! and AVIF (AV1 through rav1d, native builds only). One adapter serves both, because the
+//! container is the same (MIAF): grids, irot/imir/clap, alpha items, ICC and EXIF are read
+//! once, here, and only the coded pictures go to the codec their item type names.
 //!
-//! heic-rs converts YCbCr with BT.709 limited range whenever an item has no `nclx` colour
-//! box. libheif (1.2x with libde265) instead:
-//! * uses the item's `nclx` when there is one;
-//! * else takes matrix and range from the HEVC stream's SPS VUI;
-//! * else uses libde265's defaults: "unspecified" (2), which libheif reads as BT.601, and
-//!   limited range.
+//! Colour follows the reference decoders, libheif (HEIC) and libavif (AVIF), which agree:
+//! * the item's `nclx` colour box wins;
+//! * else the coded stream's own signalling (the HEVC SPS VUI, the AV1 sequence header);
+//! * an unspecified matrix (2) and codes without an entry are read as BT.601.
 //!
+//! heic-rs instead converts with BT.709 limited range whenever an item has no `nclx` box.
 //! iPhone photos carry only an ICC profile and a full-range BT.601 VUI, so heic-rs's default
 //! lands about 4 levels (worst 19) off on them and 1-2 levels off on most Nokia conformance
 //! files; with libheif's rule every corpus file it reads matches (mean 0.55 at worst). heic-rs
 //! parses but discards the VUI, so the SPS is read here, as far as `video_signal_type`.
 //!
-//! Decoding is lazy: [`HeicDecoder::new`] reads the container (sizes, item types, profile,
+//! Decoding is lazy: [`HeifDecoder::new`] reads the container (sizes, item types, profile,
 //! EXIF) and the pixels are decoded only in `read_image`, so the batch scheduler can size a
 //! file from its header. Tiles decode on rayon's ambient pool; no private pool is built.
 
 use heic_rs::color;
 use heic_rs::context::Context;
+use heic_rs::ftyp::{Brand, FileType};
 use heic_rs::grid;
 use heic_rs::hevc::{self, Frame};
 use heic_rs::meta::iref::RefKind;
 use heic_rs::props::ItemProps;
 use heic_rs::transform;
-use heic_rs::{MatrixCoefficients, Nclx, PixelLayout, Range};
+use heic_rs::{MatrixCoefficients, Mirror, Nclx, PixelLayout, Range, Transform};
 use image::error::{DecodingError, ImageFormatHint};
 use image::{ColorType, ImageDecoder, ImageError, ImageResult};
 
 use crate::error::{Error, Result};
+use crate::format::Format;
 
 /// The primary image of a HEIF file, read as far as its header.
-pub(crate) struct HeicDecoder<'a> {
+pub(crate) struct HeifDecoder<'a> {
     bytes: &'a [u8],
+    format: Format,
     width: u32,
     height: u32,
     alpha: bool,
@@ -41,54 +45,82 @@ pub(crate) struct HeicDecoder<'a> {
     exif: Option<Vec<u8>>,
 }
 
-fn container_error(e: heic_rs::Error) -> Error {
-    Error::decode(format!("cannot read the HEIF container: {e}"))
+/// Parses the container. heic-rs's own `Context::open` refuses AVIF by its brand, because
+/// heic-rs decodes HEVC only; the boxes are the same, so AVIF is opened without that check.
+fn open_container(bytes: &[u8], format: Format) -> heic_rs::Result<Context<'_>> {
+    if format != Format::Avif {
+        return Context::open(bytes);
+    }
+    let avif = FileType {
+        major: Brand::Avif,
+        effective: Brand::Avif,
+        minor_version: 0,
+        compatible_count: 0,
+    };
+    Ok(Context {
+        file: bytes,
+        ftyp: avif,
+        meta: heic_rs::meta::parse(bytes)?,
+    })
 }
 
-impl<'a> HeicDecoder<'a> {
+impl<'a> HeifDecoder<'a> {
     /// Reads the container and refuses, as Unsupported and by name, any item this decoder
     /// cannot turn into pixels (overlays, other codecs), before any pixel is decoded.
-    pub(crate) fn new(bytes: &'a [u8], max_pixels: u64) -> Result<Self> {
-        let ctx = Context::open(bytes).map_err(container_error)?;
+    pub(crate) fn new(bytes: &'a [u8], format: Format, max_pixels: u64) -> Result<Self> {
+        let named = |e: Error| Error::new(e.kind(), format!("{format}: {}", e.message()));
+        Self::read(bytes, format, max_pixels).map_err(named)
+    }
+
+    fn read(bytes: &'a [u8], format: Format, max_pixels: u64) -> Result<Self> {
+        let container_error =
+            |e: heic_rs::Error| Error::decode(format!("cannot read the container: {e}"));
+        let ctx = open_container(bytes, format).map_err(container_error)?;
         let id = ctx.meta.primary;
         let info = ctx
             .meta
             .item(id)
-            .ok_or_else(|| Error::decode("HEIF: the primary item is missing"))?;
+            .ok_or_else(|| Error::decode("the primary item is missing"))?;
         check_item_type(&info.item_type, "primary image").map_err(Error::unsupported)?;
         if let Some((_, tiles)) = ctx.grid(id).map_err(container_error)? {
             for t in &tiles {
                 let info = ctx
                     .meta
                     .item(*t)
-                    .ok_or_else(|| Error::decode(format!("HEIF: grid tile {t} is missing")))?;
+                    .ok_or_else(|| Error::decode(format!("grid tile {t} is missing")))?;
                 check_item_type(&info.item_type, "grid tile").map_err(Error::unsupported)?;
             }
         }
-        let alpha_item = ctx.alpha_item(id).map_err(container_error)?;
-        if let Some(aux) = alpha_item {
+        let alpha = alpha_of(&ctx, id).map_err(container_error)?;
+        let alpha_items = match &alpha {
+            None => Vec::new(),
+            Some(Alpha::Item(aux)) => vec![*aux],
+            Some(Alpha::PerTile(_, auxs)) => auxs.clone(),
+        };
+        for aux in &alpha_items {
             let info = ctx
                 .meta
-                .item(aux)
-                .ok_or_else(|| Error::decode("HEIF: the alpha item is missing"))?;
+                .item(*aux)
+                .ok_or_else(|| Error::decode("the alpha item is missing"))?;
             check_item_type(&info.item_type, "alpha plane").map_err(Error::unsupported)?;
         }
         let p = ctx.props(id).map_err(container_error)?;
         let (cw, ch) = ctx.coded_size(id, &p).map_err(container_error)?;
         let (width, height) =
             transform::transformed_size(cw, ch, &p.transforms).map_err(container_error)?;
-        for item in std::iter::once(id).chain(alpha_item) {
-            check_stream_sizes(&ctx, item, max_pixels).map_err(Error::limit)?;
+        for item in std::iter::once(id).chain(alpha_items) {
+            check_stream_sizes(&ctx, item, max_pixels)?;
         }
         let exif = ctx.exif_item(id).and_then(|e| {
             let data = ctx.item_data(e).ok()?;
             heic_rs::metadata::exif_tiff(&data).ok().map(<[u8]>::to_vec)
         });
-        Ok(HeicDecoder {
+        Ok(HeifDecoder {
             bytes,
+            format,
             width,
             height,
-            alpha: alpha_item.is_some(),
+            alpha: alpha.is_some(),
             max_pixels,
             icc: p.icc.map(<[u8]>::to_vec),
             exif,
@@ -96,7 +128,7 @@ impl<'a> HeicDecoder<'a> {
     }
 }
 
-impl ImageDecoder for HeicDecoder<'_> {
+impl ImageDecoder for HeifDecoder<'_> {
     fn dimensions(&self) -> (u32, u32) {
         (self.width, self.height)
     }
@@ -120,14 +152,15 @@ impl ImageDecoder for HeicDecoder<'_> {
     fn read_image(self, buf: &mut [u8]) -> ImageResult<()> {
         let failed = |message: String| {
             ImageError::Decoding(DecodingError::new(
-                ImageFormatHint::Name("HEIF".into()),
+                ImageFormatHint::Name(self.format.to_string()),
                 message,
             ))
         };
-        let pixels = decode_pixels(self.bytes, self.max_pixels, self.alpha).map_err(failed)?;
+        let pixels =
+            decode_pixels(self.bytes, self.format, self.max_pixels, self.alpha).map_err(failed)?;
         if pixels.len() != buf.len() {
             return Err(failed(format!(
-                "HEIF: decoded {} bytes, the header promised {}",
+                "decoded {} bytes, the header promised {}",
                 pixels.len(),
                 buf.len()
             )));
@@ -143,8 +176,8 @@ impl ImageDecoder for HeicDecoder<'_> {
 
 /// The size of the primary image after `clap` and `irot`, from its header, for limit
 /// checks before anything is decoded.
-pub(crate) fn declared_size(bytes: &[u8]) -> Option<(u32, u32)> {
-    let ctx = Context::open(bytes).ok()?;
+pub(crate) fn declared_size(bytes: &[u8], format: Format) -> Option<(u32, u32)> {
+    let ctx = open_container(bytes, format).ok()?;
     let id = ctx.meta.primary;
     let p = ctx.props(id).ok()?;
     let (w, h) = ctx.coded_size(id, &p).ok()?;
@@ -154,29 +187,40 @@ pub(crate) fn declared_size(bytes: &[u8]) -> Option<(u32, u32)> {
 /// Decodes the primary image to upright 8-bit RGB, or RGBA with straight alpha.
 fn decode_pixels(
     bytes: &[u8],
+    format: Format,
     max_pixels: u64,
     alpha: bool,
 ) -> std::result::Result<Vec<u8>, String> {
-    let err = |e: heic_rs::Error| format!("HEIF: {e}");
-    let ctx = Context::open(bytes).map_err(err)?;
+    let err = |e: heic_rs::Error| e.to_string();
+    let ctx = open_container(bytes, format).map_err(err)?;
     let id = ctx.meta.primary;
     let p = ctx.props(id).map_err(err)?;
     let (frame, nclx) = decode_item(&ctx, id, &p, max_pixels)?;
-    let alpha_item = ctx.alpha_item(id).map_err(err)?.filter(|_| alpha);
-    let alpha_frame = match alpha_item {
-        Some(aux) => {
-            let ap = ctx.props(aux).map_err(err)?;
-            let (a, _) = decode_item(&ctx, aux, &ap, max_pixels)?;
-            if (a.width, a.height) != (frame.width, frame.height) {
-                return Err(format!(
-                    "HEIF: alpha plane is {}x{} but the image is {}x{} (scaled alpha is not supported)",
-                    a.width, a.height, frame.width, frame.height
-                ));
-            }
-            Some(a)
-        }
-        None => None,
+    let alpha_of_image = if alpha {
+        alpha_of(&ctx, id).map_err(err)?
+    } else {
+        None
     };
+    let alpha_frame = match &alpha_of_image {
+        None => None,
+        Some(Alpha::Item(aux)) => Some(decode_alpha(&ctx, *aux, max_pixels)?),
+        Some(Alpha::PerTile(g, auxs)) => {
+            use rayon::prelude::*;
+            let tiles = auxs
+                .par_iter()
+                .map(|aux| decode_alpha(&ctx, *aux, max_pixels))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            Some(grid::compose(g, &tiles, max_pixels).map_err(err)?)
+        }
+    };
+    if let Some(a) = &alpha_frame
+        && (a.width, a.height) != (frame.width, frame.height)
+    {
+        return Err(format!(
+            "alpha plane is {}x{} but the image is {}x{} (scaled alpha is not supported)",
+            a.width, a.height, frame.width, frame.height
+        ));
+    }
     let layout = if alpha_frame.is_some() {
         PixelLayout::Rgba8
     } else {
@@ -185,10 +229,10 @@ fn decode_pixels(
     let image = color::convert(&frame, alpha_frame.as_ref(), nclx, layout, max_pixels, None)
         .map_err(err)?;
     drop(frame);
-    let mut image = transform::apply_all(image, &p.transforms).map_err(err)?;
+    let mut image = transform::apply_all(image, &reference_transforms(&p)).map_err(err)?;
     // A `prem` reference from the image to its alpha says the colour samples are
     // premultiplied; everything downstream expects straight alpha, as libheif gives.
-    if let Some(aux) = alpha_item {
+    if let Some(Alpha::Item(aux)) = alpha_of_image {
         let premultiplied = ctx
             .meta
             .refs
@@ -201,46 +245,105 @@ fn decode_pixels(
     Ok(image.data)
 }
 
+/// Where an image's alpha plane is.
+enum Alpha {
+    /// An auxiliary item for the whole image (itself possibly a grid).
+    Item(u32),
+    /// A grid whose every tile has its own alpha item, as libavif can write; composed on
+    /// the colour grid's layout.
+    PerTile(heic_rs::Grid, Vec<u32>),
+}
+
+fn alpha_of(ctx: &Context<'_>, id: u32) -> heic_rs::Result<Option<Alpha>> {
+    if let Some(aux) = ctx.alpha_item(id)? {
+        return Ok(Some(Alpha::Item(aux)));
+    }
+    let Some((g, tiles)) = ctx.grid(id)? else {
+        return Ok(None);
+    };
+    let auxs = tiles
+        .iter()
+        .map(|t| ctx.alpha_item(*t))
+        .collect::<heic_rs::Result<Option<Vec<u32>>>>()?;
+    Ok(auxs.map(|a| Alpha::PerTile(g, a)))
+}
+
+/// Decodes one alpha item to a luma plane at full range.
+fn decode_alpha(
+    ctx: &Context<'_>,
+    aux: u32,
+    max_pixels: u64,
+) -> std::result::Result<Frame, String> {
+    let p = ctx.props(aux).map_err(|e| e.to_string())?;
+    let (mut a, nclx) = decode_item(ctx, aux, &p, max_pixels)?;
+    // libavif stretches a limited-range AV1 alpha plane to full range; an HEVC one goes
+    // through as coded, as libheif does.
+    if nclx.range == Range::Limited && is_av1(ctx, aux) {
+        alpha_to_full_range(&mut a);
+    }
+    Ok(a)
+}
+
+/// The item's transforms, with `imir` read as libheif, libavif and browsers read it: axis 0
+/// exchanges top and bottom, 1 left and right (ISO/IEC 23008-12:2022's `mode`). heic-rs
+/// follows the 2017 wording the other way round, which mirrors every such photo wrongly.
+fn reference_transforms(p: &ItemProps<'_>) -> Vec<Transform> {
+    p.transforms
+        .iter()
+        .map(|t| match t {
+            Transform::Mirror(Mirror::LeftRight) => Transform::Mirror(Mirror::TopBottom),
+            Transform::Mirror(Mirror::TopBottom) => Transform::Mirror(Mirror::LeftRight),
+            other => *other,
+        })
+        .collect()
+}
+
 /// Decodes one item (a coded picture or a `grid` of them) to a YCbCr frame, with the colour
-/// description libheif would convert it with.
+/// description the reference decoder would convert it with.
 fn decode_item(
     ctx: &Context<'_>,
     id: u32,
     p: &ItemProps<'_>,
     max_pixels: u64,
 ) -> std::result::Result<(Frame, Nclx), String> {
-    let err = |e: heic_rs::Error| format!("HEIF: {e}");
+    let err = |e: heic_rs::Error| e.to_string();
     match ctx.grid(id).map_err(err)? {
         None => {
-            let frame = decode_coded(ctx, id, p)?;
-            Ok((frame, libheif_nclx(p.nclx, stream_colour(p))?))
+            let frame = decode_coded(ctx, id, p, max_pixels)?;
+            Ok((frame, reference_nclx(p.nclx, stream_colour(ctx, id, p))?))
         }
         Some((g, tiles)) => {
             // libheif converts each tile with its own description; the tiles of a grid
             // come from one encoder run, so the first tile's stands for all, and the grid
             // item's own `nclx` only when the tile has none.
             if tiles.is_empty() {
-                return Err("HEIF: grid has no tiles".into());
+                return Err("grid has no tiles".into());
             }
             let tile_props = tiles
                 .iter()
                 .map(|t| ctx.props(*t).map_err(err))
                 .collect::<std::result::Result<Vec<_>, _>>()?;
             let first = &tile_props[0];
-            let nclx = libheif_nclx(first.nclx.or(p.nclx), stream_colour(first))?;
-            let frames = decode_tiles(ctx, &tiles, &tile_props)?;
+            let nclx = reference_nclx(first.nclx.or(p.nclx), stream_colour(ctx, tiles[0], first))?;
+            let frames = decode_tiles(ctx, &tiles, &tile_props, max_pixels)?;
             let frame = grid::compose(&g, &frames, max_pixels).map_err(err)?;
             Ok((frame, nclx))
         }
     }
 }
 
+/// This build decodes AV1 items (native builds; rav1d does not build for wasm32).
+const AV1: bool = cfg!(not(target_arch = "wasm32"));
+
 /// Item types this decoder cannot turn into pixels, each named for the user.
 const UNSUPPORTED_ITEMS: &[(&[u8; 4], &str)] = &[
     (b"iovl", "an overlay (`iovl`) derived image"),
     (b"iden", "an identity-derived (`iden`) image"),
     (b"tild", "a tiled (`tild`) image"),
-    (b"av01", "AV1-coded (`av01`, as in AVIF)"),
+    (
+        b"av01",
+        "AV1-coded (`av01`), which this build does not decode",
+    ),
     (b"jpeg", "JPEG-coded (`jpeg`)"),
     (b"j2k1", "JPEG 2000-coded (`j2k1`)"),
     (b"vvc1", "VVC-coded (`vvc1`)"),
@@ -250,7 +353,7 @@ const UNSUPPORTED_ITEMS: &[(&[u8; 4], &str)] = &[
 
 /// Refuses, by name, every item type this decoder cannot decode.
 fn check_item_type(t: &[u8; 4], what: &str) -> std::result::Result<(), String> {
-    if matches!(t, b"hvc1" | b"grid") {
+    if matches!(t, b"hvc1" | b"grid") || (AV1 && t == b"av01") {
         return Ok(());
     }
     let kind = UNSUPPORTED_ITEMS
@@ -258,50 +361,48 @@ fn check_item_type(t: &[u8; 4], what: &str) -> std::result::Result<(), String> {
         .find(|(code, _)| *code == t)
         .map(|(_, kind)| (*kind).to_string())
         .unwrap_or_else(|| format!("of item type `{}`", String::from_utf8_lossy(t)));
-    Err(format!(
-        "HEIF: the {what} is {kind}, which is not supported"
-    ))
+    Err(format!("the {what} is {kind}, which is not supported"))
 }
 
-/// The HEVC streams say their own picture size, which the container's `ispe` (checked
+fn is_av1(ctx: &Context<'_>, id: u32) -> bool {
+    ctx.meta.item(id).is_some_and(|i| &i.item_type == b"av01")
+}
+
+/// The coded streams say their own picture size, which the container's `ispe` (checked
 /// against the limits) does not bind: a few hundred bytes can declare a small image whose
 /// stream asks for gigabytes, or a grid of many tiles sharing one huge stream. Every
-/// stream's size is read from its SPS when the header is read; together they may exceed
-/// the declared image only by coding-block padding.
-fn check_stream_sizes(
-    ctx: &Context<'_>,
-    item: u32,
-    max_pixels: u64,
-) -> std::result::Result<(), String> {
-    // Up to 64 px of padding per side (the largest coding tree block) for each stream.
+/// stream's size is read from its header (HEVC SPS, AV1 sequence header) when the file's
+/// header is read; together they may exceed the declared image only by coding-block padding.
+fn check_stream_sizes(ctx: &Context<'_>, item: u32, max_pixels: u64) -> Result<()> {
+    // Up to 64 px of padding per side (the largest HEVC coding tree block) for each stream.
     const PADDING: u64 = 64 * 64 * 4;
-    let err = |e: heic_rs::Error| format!("HEIF: {e}");
+    let err = |e: heic_rs::Error| Error::decode(e.to_string());
     let p = ctx.props(item).map_err(err)?;
     let (declared, streams) = match ctx.grid(item).map_err(err)? {
         None => {
             let (w, h) = ctx.coded_size(item, &p).map_err(err)?;
-            (u64::from(w) * u64::from(h), vec![p])
+            (u64::from(w) * u64::from(h), vec![item])
         }
         Some((g, tiles)) => (
             u64::from(g.output_width) * u64::from(g.output_height),
-            tiles
-                .iter()
-                .map(|t| ctx.props(*t).map_err(err))
-                .collect::<std::result::Result<Vec<_>, _>>()?,
+            tiles,
         ),
     };
     let mut total = 0u64;
-    for p in &streams {
-        let (w, h) = sps_of(p)
-            .and_then(sps_size)
-            .ok_or("HEIF: cannot read the HEVC stream's picture size (SPS)")?;
+    for id in &streams {
+        let p = ctx.props(*id).map_err(err)?;
+        let (w, h) = stream_header(ctx, *id, &p)
+            .ok_or_else(|| {
+                Error::decode("cannot read the coded stream's picture size from its header")
+            })?
+            .size;
         total += u64::from(w) * u64::from(h);
     }
     let allowed = declared.saturating_mul(2) + PADDING * streams.len() as u64;
     if total > allowed.min(max_pixels.saturating_mul(2)) {
-        return Err(format!(
-            "HEIF: its coded streams hold {total} pixels for an image of {declared}"
-        ));
+        return Err(Error::limit(format!(
+            "its coded streams hold {total} pixels for an image of {declared}"
+        )));
     }
     Ok(())
 }
@@ -310,43 +411,90 @@ fn decode_tiles(
     ctx: &Context<'_>,
     tiles: &[u32],
     props: &[ItemProps<'_>],
+    max_pixels: u64,
 ) -> std::result::Result<Vec<Frame>, String> {
     use rayon::prelude::*;
     tiles
         .par_iter()
         .zip(props.par_iter())
-        .map(|(t, p)| decode_coded(ctx, *t, p))
+        .map(|(t, p)| decode_coded(ctx, *t, p, max_pixels))
         .collect()
 }
 
+/// Decodes one coded picture with the codec its item type names.
 fn decode_coded(
     ctx: &Context<'_>,
     id: u32,
     p: &ItemProps<'_>,
+    max_pixels: u64,
 ) -> std::result::Result<Frame, String> {
-    let err = |e: heic_rs::Error| format!("HEIF: {e}");
+    let err = |e: heic_rs::Error| e.to_string();
+    let data = ctx.item_data(id).map_err(err)?;
+    if is_av1(ctx, id) {
+        return decode_av1(&data, max_pixels);
+    }
     let hvcc = p
         .hvcc
         .as_ref()
-        .ok_or_else(|| "HEIF: coded image has no hvcC".to_string())?;
-    let data = ctx.item_data(id).map_err(err)?;
+        .ok_or_else(|| "coded image has no hvcC".to_string())?;
     let nals = hvcc.split_nals(&data).map_err(err)?;
     let params = hvcc.parameter_sets();
     if params.is_empty() {
-        return Err("HEIF: hvcC carries no parameter sets".into());
+        return Err("hvcC carries no parameter sets".into());
     }
     let frame = hevc::decode_still(&params, &nals).map_err(err)?;
     frame.validate().map_err(err)?;
     Ok(frame)
 }
 
-/// The colour signalling found in an HEVC SPS VUI, as libde265 reports it.
+#[cfg(not(target_arch = "wasm32"))]
+fn decode_av1(data: &[u8], max_pixels: u64) -> std::result::Result<Frame, String> {
+    super::av1::decode(data, max_pixels)
+}
+
+#[cfg(target_arch = "wasm32")]
+fn decode_av1(_: &[u8], _: u64) -> std::result::Result<Frame, String> {
+    // `check_item_type` refuses AV1 items in this build before anything is decoded.
+    Err("AV1 is not decoded in this build".into())
+}
+
+/// What a coded picture's own header says: its size and colour signalling.
+pub(super) struct StreamHeader {
+    pub size: (u32, u32),
+    pub colour: StreamColour,
+}
+
+/// Reads a coded item's stream header: the HEVC SPS from its `hvcC`, or the AV1 sequence
+/// header at the head of its data. `None` when it cannot be read.
+fn stream_header(ctx: &Context<'_>, id: u32, p: &ItemProps<'_>) -> Option<StreamHeader> {
+    if is_av1(ctx, id) {
+        return av1_header(&ctx.item_data(id).ok()?);
+    }
+    let sps = sps_of(p)?;
+    Some(StreamHeader {
+        size: sps_size(sps)?,
+        colour: sps_colour(sps).unwrap_or_default(),
+    })
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn av1_header(data: &[u8]) -> Option<StreamHeader> {
+    super::av1::sequence_header(data)
+}
+
+#[cfg(target_arch = "wasm32")]
+fn av1_header(_: &[u8]) -> Option<StreamHeader> {
+    None
+}
+
+/// The colour signalling of a coded stream: an HEVC SPS VUI as libde265 reports it, or an
+/// AV1 sequence header as dav1d does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct StreamColour {
-    primaries: u16,
-    transfer: u16,
-    matrix: u16,
-    full_range: bool,
+pub(super) struct StreamColour {
+    pub primaries: u16,
+    pub transfer: u16,
+    pub matrix: u16,
+    pub full_range: bool,
 }
 
 impl Default for StreamColour {
@@ -362,7 +510,9 @@ impl Default for StreamColour {
     }
 }
 
-/// The colour rule of libheif 1.2x with the libde265 decoder:
+/// The colour rule of libheif 1.2x with the libde265 decoder, which libavif shares for AV1
+/// (its sequence header in place of the VUI; `avifCalcYUVCoefficients` also starts from
+/// BT.601 for any matrix it has no entry for):
 ///
 /// * an `nclx` `colr` on the item wins (`ImageItem::decode_image`: "If there
 ///   is an NCLX profile in the HEIF/AVIF metadata, use this");
@@ -373,7 +523,7 @@ impl Default for StreamColour {
 /// * the matrix is then turned into Kr/Kb by `nclx.cc` `get_Kr_Kb`, where
 ///   anything it has no entry for (2 = unspecified, 3, 8 handled apart, ...)
 ///   falls back to `YCbCr_to_RGB_coefficients::defaults()`, i.e. BT.601.
-fn libheif_nclx(item: Option<Nclx>, vui: StreamColour) -> std::result::Result<Nclx, String> {
+fn reference_nclx(item: Option<Nclx>, vui: StreamColour) -> std::result::Result<Nclx, String> {
     let (primaries, transfer, code, full) = match item {
         Some(n) => (
             n.primaries,
@@ -398,14 +548,14 @@ fn libheif_nclx(item: Option<Nclx>, vui: StreamColour) -> std::result::Result<Nc
             2 => MatrixCoefficients::Bt601, // libheif: no primaries -> defaults (601)
             p => {
                 return Err(format!(
-                    "HEIF: chromaticity-derived matrix (code {code}) with primaries {p} is not supported"
+                    "chromaticity-derived matrix (code {code}) with primaries {p} is not supported"
                 ));
             }
         },
-        8 => return Err("HEIF: YCgCo matrix (code 8) is not supported".into()),
+        8 => return Err("YCgCo matrix (code 8) is not supported".into()),
         11 | 14 => {
             return Err(format!(
-                "HEIF: matrix coefficients {code} (YDzDx/ICtCp) are not supported"
+                "matrix coefficients {code} (YDzDx/ICtCp) are not supported"
             ));
         }
         // 2 (unspecified), 4 (FCC, Kr .30/Kb .11, within a level of BT.601),
@@ -428,9 +578,10 @@ fn libheif_nclx(item: Option<Nclx>, vui: StreamColour) -> std::result::Result<Nc
     })
 }
 
-/// The colour signalling of a coded picture's SPS, as libde265 reports it.
-fn stream_colour(p: &ItemProps<'_>) -> StreamColour {
-    sps_of(p).and_then(sps_colour).unwrap_or_default()
+/// The colour signalling of a coded picture's own stream, with libde265's defaults when
+/// it cannot be read.
+fn stream_colour(ctx: &Context<'_>, id: u32, p: &ItemProps<'_>) -> StreamColour {
+    stream_header(ctx, id, p).map_or_else(StreamColour::default, |h| h.colour)
 }
 
 /// A coded item's SPS NAL unit (type 33), from its `hvcC`.
@@ -656,5 +807,16 @@ impl Bits {
             }
         }
         Some((1u32 << zeros) - 1 + self.u(zeros)?)
+    }
+}
+
+/// Stretches a limited-range alpha plane (16-235 at 8 bits) to full range.
+fn alpha_to_full_range(a: &mut Frame) {
+    let shift = u32::from(a.bit_depth.saturating_sub(8));
+    let (low, span) = (16u32 << shift, 219u32 << shift);
+    let max = (1u32 << a.bit_depth) - 1;
+    for v in &mut a.y {
+        let v32 = u32::from(*v).clamp(low, low + span) - low;
+        *v = ((v32 * max + span / 2) / span) as u16;
     }
 }
