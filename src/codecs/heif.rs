@@ -274,11 +274,19 @@ fn decode_alpha(
     aux: u32,
     max_pixels: u64,
 ) -> std::result::Result<Frame, String> {
-    let p = ctx.props(aux).map_err(|e| e.to_string())?;
-    let (mut a, nclx) = decode_item(ctx, aux, &p, max_pixels)?;
-    // libavif stretches a limited-range AV1 alpha plane to full range; an HEVC one goes
-    // through as coded, as libheif does.
-    if nclx.range == Range::Limited && is_av1(ctx, aux) {
+    let err = |e: heic_rs::Error| e.to_string();
+    let p = ctx.props(aux).map_err(err)?;
+    let (mut a, _) = decode_item(ctx, aux, &p, max_pixels)?;
+    // libavif stretches an AV1 alpha plane its sequence header calls limited range to full
+    // range (for a grid, the tiles' header); an HEVC one goes through as coded, as libheif
+    // does.
+    let coded = match ctx.grid(aux).map_err(err)? {
+        Some((_, tiles)) => tiles.first().copied().unwrap_or(aux),
+        None => aux,
+    };
+    let coded_props = ctx.props(coded).map_err(err)?;
+    let limited = stream_header(ctx, coded, &coded_props).is_some_and(|h| !h.colour.full_range);
+    if limited && is_av1(ctx, coded) {
         alpha_to_full_range(&mut a);
     }
     Ok(a)
@@ -340,10 +348,7 @@ const UNSUPPORTED_ITEMS: &[(&[u8; 4], &str)] = &[
     (b"iovl", "an overlay (`iovl`) derived image"),
     (b"iden", "an identity-derived (`iden`) image"),
     (b"tild", "a tiled (`tild`) image"),
-    (
-        b"av01",
-        "AV1-coded (`av01`), which this build does not decode",
-    ),
+    (b"av01", "AV1-coded (`av01`)"),
     (b"jpeg", "JPEG-coded (`jpeg`)"),
     (b"j2k1", "JPEG 2000-coded (`j2k1`)"),
     (b"vvc1", "VVC-coded (`vvc1`)"),
