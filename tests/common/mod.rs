@@ -380,17 +380,7 @@ pub fn photo_sources(n: usize) -> Vec<(String, Vec<u8>)> {
 
 /// Peak signal-to-noise ratio in dB over every sample of two same-layout images.
 pub fn psnr(a: &imgbatch::Pixels, b: &imgbatch::Pixels) -> f64 {
-    assert_eq!(
-        (a.width, a.height, a.channels()),
-        (b.width, b.height, b.channels())
-    );
-    let squared: f64 = a
-        .data
-        .iter()
-        .zip(&b.data)
-        .map(|(x, y)| (f64::from(*x) - f64::from(*y)).powi(2))
-        .sum();
-    let mse = squared / a.data.len() as f64;
+    let mse = mean_per_sample(a, b, |d| d * d);
     if mse == 0.0 {
         return f64::INFINITY;
     }
@@ -429,15 +419,20 @@ pub fn pillow_decode(bytes: &[u8], extension: &str) -> imgbatch::Pixels {
 
 /// Mean absolute difference per sample between two images of the same layout.
 pub fn mean_difference(a: &imgbatch::Pixels, b: &imgbatch::Pixels) -> f64 {
+    mean_per_sample(a, b, f64::abs)
+}
+
+/// The mean of `f` over the differences of every pair of samples of two same-layout images.
+fn mean_per_sample(a: &imgbatch::Pixels, b: &imgbatch::Pixels, f: impl Fn(f64) -> f64) -> f64 {
     assert_eq!(
         (a.width, a.height, a.channels()),
         (b.width, b.height, b.channels())
     );
-    let total: u64 = a
+    let total: f64 = a
         .data
         .iter()
         .zip(&b.data)
-        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .map(|(x, y)| f(f64::from(*x) - f64::from(*y)))
         .sum();
-    total as f64 / a.data.len() as f64
+    total / a.data.len() as f64
 }
