@@ -53,6 +53,8 @@ pub struct FormatInfo {
     pub max_side: Option<u32>,
     /// The encoder is lossy and takes a quality (1-100), so a target file size can be met.
     pub lossy: bool,
+    /// Output keeps 16 bits a sample from sources that have them; others get 8.
+    pub sixteen_bit: bool,
     /// What the format is for, in a few words (README table, UI tooltips).
     pub note: &'static str,
     #[serde(skip)]
@@ -81,6 +83,7 @@ const fn row(
         xmp: false,
         max_side: None,
         lossy: false,
+        sixteen_bit: false,
         note: "",
         magic,
     }
@@ -102,6 +105,10 @@ impl FormatInfo {
     }
     const fn lossy(mut self) -> Self {
         self.lossy = true;
+        self
+    }
+    const fn sixteen_bit(mut self) -> Self {
+        self.sixteen_bit = true;
         self
     }
     const fn max_side(mut self, side: u32) -> Self {
@@ -141,7 +148,8 @@ pub static FORMATS: [FormatInfo; 17] = [
         |b| b.starts_with(b"\x89PNG\r\n\x1a\n"),
     )
     .encodes(true, true, true, true)
-    .note("lossless, alpha; APNG gives its first frame"),
+    .sixteen_bit()
+    .note("lossless, alpha, 16-bit kept; APNG gives its first frame"),
     row(Format::Gif, "gif", "GIF", &["gif"], "image/gif", |b| {
         b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a")
     })
@@ -167,7 +175,8 @@ pub static FORMATS: [FormatInfo; 17] = [
         },
     )
     .encodes(true, true, false, false)
-    .note("print and archive; uncompressed output"),
+    .sixteen_bit()
+    .note("print and archive, 16-bit kept; uncompressed output"),
     row(
         Format::Bmp,
         "bmp",

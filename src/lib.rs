@@ -48,7 +48,7 @@ pub use options::{
 pub use pipeline::{
     Note, Output, SourceInfo, Timings, convert, convert_pixels, estimate, inspect, sniff,
 };
-pub use pixels::Pixels;
+pub use pixels::{Pixels, Sample};
 pub use resize::Plan;
 
 /// Decodes the first frame, upright, as 8-bit RGB(A), with nothing else done (no colour
@@ -66,5 +66,6 @@ pub fn decode_upright_srgb(bytes: &[u8], limits: &Limits) -> Result<Pixels> {
 fn decode_first_frame(bytes: &[u8], limits: &Limits, colour: codecs::Colour) -> Result<Pixels> {
     limits.check_input_bytes(bytes.len() as u64)?;
     let format = sniff(bytes)?;
-    Ok(codecs::decode(bytes, format, limits, colour, |_| Ok(()))?.pixels)
+    let decoded = codecs::decode(bytes, format, limits, colour, false, |_| Ok(()))?;
+    Ok(decoded.pixels.into_eight_bit())
 }

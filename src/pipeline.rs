@@ -11,7 +11,7 @@ use crate::format::Format;
 use crate::limits::Limits;
 use crate::metadata::Metadata;
 use crate::options::{ByteSize, ColorPolicy, Job, ResizeSpec};
-use crate::pixels::Pixels;
+use crate::pixels::{Pixels, Sample, SourcePixels};
 use crate::resize::{self, Plan};
 
 /// One encoded output.
@@ -148,20 +148,27 @@ fn sizes(job: &Job) -> &[ResizeSpec] {
 }
 
 /// Estimated peak memory to convert a file with this header: the input, the decoder's
-/// buffer, the 8-bit working copy and its rotated copy, and per output the resized image,
-/// its flattened copy and the encoder's working set.
+/// buffer, the working copy and its rotated copy, and per output the resized image, its
+/// flattened copy and the encoder's working set; twice as much where 16-bit samples are
+/// kept.
 pub fn estimate_peak_memory(header: &Header, input_bytes: u64, job: &Job) -> u64 {
     let (w, h) = header.upright_size();
     let source_px = u64::from(w) * u64::from(h);
-    let max_side = job.format.info().max_side;
+    let info = job.format.info();
+    let pixel_bytes = if header.sixteen_bit && info.sixteen_bit {
+        8
+    } else {
+        4
+    };
+    let max_side = info.max_side;
     let outputs: u64 = sizes(job)
         .iter()
         .map(|spec| {
             let (cw, ch) = Plan::new(w, h, spec, job.enlarge, max_side).canvas;
-            u64::from(cw) * u64::from(ch) * 4 * 3
+            u64::from(cw) * u64::from(ch) * pixel_bytes * 3
         })
         .sum();
-    input_bytes + header.decoded_bytes + source_px * 4 * 2 + outputs
+    input_bytes + header.decoded_bytes + source_px * pixel_bytes * 2 + outputs
 }
 
 /// Reads the header and estimates the peak memory of converting `bytes` with `job`,
@@ -179,16 +186,24 @@ pub fn convert(bytes: &[u8], job: &Job) -> Result<Vec<Output>> {
     job.limits.check_input_bytes(bytes.len() as u64)?;
     let format = sniff(bytes)?;
     let started = Instant::now();
-    // Pixels stay in their profile only where the output can carry it.
-    let colour = if job.color == ColorPolicy::Srgb || !job.format.info().icc {
+    // Pixels stay in their profile, and at 16 bits, only where the output can carry it.
+    let info = job.format.info();
+    let colour = if job.color == ColorPolicy::Srgb || !info.icc {
         Colour::Srgb
     } else {
         Colour::KeepProfile
     };
-    let decoded = codecs::decode(bytes, format, &job.limits, colour, |header| {
-        job.limits
-            .check_memory(estimate_peak_memory(header, bytes.len() as u64, job))
-    })?;
+    let decoded = codecs::decode(
+        bytes,
+        format,
+        &job.limits,
+        colour,
+        info.sixteen_bit,
+        |header| {
+            job.limits
+                .check_memory(estimate_peak_memory(header, bytes.len() as u64, job))
+        },
+    )?;
     let decode_ms = ms_since(started);
     let frames = frame_count(format, bytes);
     let mut source_notes = Vec::new();
@@ -198,13 +213,14 @@ pub fn convert(bytes: &[u8], job: &Job) -> Result<Vec<Output>> {
     if let Some(reason) = decoded.profile_ignored {
         source_notes.push(Note::ColorProfileIgnored { reason });
     }
-    encode_all(
-        &decoded.pixels,
-        &decoded.metadata,
-        &source_notes,
-        decode_ms,
-        job,
-    )
+    match &decoded.pixels {
+        SourcePixels::Eight(pixels) => {
+            encode_all(pixels, &decoded.metadata, &source_notes, decode_ms, job)
+        }
+        SourcePixels::Sixteen(pixels) => {
+            encode_all(pixels, &decoded.metadata, &source_notes, decode_ms, job)
+        }
+    }
 }
 
 /// Converts pixels decoded elsewhere (the browser decodes AVIF for the wasm build) with the
@@ -220,8 +236,8 @@ pub fn convert_pixels(pixels: &Pixels, job: &Job) -> Result<Vec<Output>> {
     encode_all(pixels, &Metadata::default(), &[], 0.0, job)
 }
 
-fn encode_all(
-    source: &Pixels,
+fn encode_all<S: Sample>(
+    source: &Pixels<S>,
     metadata: &Metadata,
     source_notes: &[Note],
     decode_ms: f64,
@@ -291,8 +307,8 @@ fn encode_all(
 /// job's quality is tried first (most photos fit, in one encode); otherwise a binary search
 /// over 1 to quality-1 takes at most 7 more. File size grows with quality almost always but
 /// not strictly, so the search keeps the best fit it has actually seen.
-fn encode_within(
-    pixels: &Pixels,
+fn encode_within<S: Sample>(
+    pixels: &Pixels<S>,
     job: &Job,
     metadata: &Metadata,
     target: ByteSize,

@@ -5,7 +5,7 @@ use fast_image_resize as fr;
 
 use crate::error::{Error, Result};
 use crate::options::{Filter, Fit, ResizeSpec, Rgb};
-use crate::pixels::{Pixels, premultiply, unpremultiply};
+use crate::pixels::{Pixels, Sample, premultiply, unpremultiply};
 
 /// The geometry of one output.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -120,11 +120,17 @@ fn algorithm(filter: Filter) -> fr::ResizeAlg {
 /// Rust 1.95-1.97 nightlies on wasm (rust-lang/rust#157456), turning bright pixels at
 /// semi-transparent edges black. Doing it ourselves on every target also keeps native and
 /// wasm outputs byte-identical.
-pub fn apply(src: &Pixels, plan: &Plan, filter: Filter, background: Rgb) -> Result<Pixels> {
-    let pixel_type = if src.has_alpha {
-        fr::PixelType::U8x4
-    } else {
-        fr::PixelType::U8x3
+pub fn apply<S: Sample>(
+    src: &Pixels<S>,
+    plan: &Plan,
+    filter: Filter,
+    background: Rgb,
+) -> Result<Pixels<S>> {
+    let pixel_type = match (S::BITS, src.has_alpha) {
+        (8, false) => fr::PixelType::U8x3,
+        (8, true) => fr::PixelType::U8x4,
+        (_, false) => fr::PixelType::U16x3,
+        (_, true) => fr::PixelType::U16x4,
     };
     let internal = |e: &dyn std::fmt::Display| Error::internal(format!("resize failed: {e}"));
     let premultiplied;
@@ -134,19 +140,29 @@ pub fn apply(src: &Pixels, plan: &Plan, filter: Filter, background: Rgb) -> Resu
     } else {
         &src.data
     };
-    let source = fr::images::ImageRef::new(src.width, src.height, data, pixel_type)
-        .map_err(|e| internal(&e))?;
+    let source = fr::images::ImageRef::new(
+        src.width,
+        src.height,
+        bytemuck::cast_slice(data),
+        pixel_type,
+    )
+    .map_err(|e| internal(&e))?;
     let (sw, sh) = plan.scaled;
-    let mut dst = fr::images::Image::new(sw, sh, pixel_type);
+    let mut data = vec![S::default(); sw as usize * sh as usize * src.channels()];
     let (left, top, cw, ch) = plan.crop;
     let options = fr::ResizeOptions::new()
         .resize_alg(algorithm(filter))
         .crop(left, top, cw, ch)
         .use_alpha(false);
-    fr::Resizer::new()
-        .resize(&source, &mut dst, &options)
-        .map_err(|e| internal(&e))?;
-    let mut data = dst.into_vec();
+    {
+        // The output is resized straight into `data`, so 16-bit samples need no copy.
+        let bytes = bytemuck::cast_slice_mut(&mut data);
+        let mut dst = fr::images::Image::from_slice_u8(sw, sh, bytes, pixel_type)
+            .map_err(|e| internal(&e))?;
+        fr::Resizer::new()
+            .resize(&source, &mut dst, &options)
+            .map_err(|e| internal(&e))?;
+    }
     if src.has_alpha {
         unpremultiply(&mut data);
     }
@@ -160,19 +176,19 @@ pub fn apply(src: &Pixels, plan: &Plan, filter: Filter, background: Rgb) -> Resu
 }
 
 /// Centres `px` on a canvas of the background colour.
-fn pad(px: Pixels, (cw, ch): (u32, u32), background: Rgb) -> Pixels {
+fn pad<S: Sample>(px: Pixels<S>, (cw, ch): (u32, u32), background: Rgb) -> Pixels<S> {
     if (px.width, px.height) == (cw, ch) {
         return px;
     }
     let n = px.channels();
-    let fill: Vec<u8> = background
+    let fill: Vec<S> = background
         .0
-        .iter()
-        .copied()
-        .chain(std::iter::once(255))
+        .map(S::from_u8)
+        .into_iter()
+        .chain(std::iter::once(S::from_u32(S::MAX)))
         .take(n)
         .collect();
-    let mut data: Vec<u8> = fill
+    let mut data: Vec<S> = fill
         .iter()
         .copied()
         .cycle()
@@ -241,7 +257,7 @@ mod tests {
     #[test]
     fn transparent_pixels_do_not_bleed_into_edges() {
         // Opaque white next to fully transparent black: the resized edge stays white.
-        let mut data = Vec::new();
+        let mut data: Vec<u8> = Vec::new();
         for x in 0..8 {
             data.extend_from_slice(if x < 4 {
                 &[255, 255, 255, 255]
@@ -271,7 +287,7 @@ mod tests {
             width: 1,
             height: 1,
             has_alpha: false,
-            data: vec![0, 0, 0],
+            data: vec![0u8, 0, 0],
         };
         let out = pad(px, (3, 1), Rgb([9, 9, 9]));
         assert_eq!(out.data, vec![9, 9, 9, 0, 0, 0, 9, 9, 9]);

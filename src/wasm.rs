@@ -172,26 +172,7 @@ pub fn convert_rgba(
     options: &str,
 ) -> Result<js_sys::Array, JsValue> {
     let job = job_from(options).map_err(|e| error_value(&e))?;
-    let opaque = rgba.chunks_exact(4).all(|p| p[3] == 255);
-    let pixels = if opaque {
-        let rgb = rgba
-            .chunks_exact(4)
-            .flat_map(|p| [p[0], p[1], p[2]])
-            .collect();
-        crate::Pixels {
-            width,
-            height,
-            has_alpha: false,
-            data: rgb,
-        }
-    } else {
-        crate::Pixels {
-            width,
-            height,
-            has_alpha: true,
-            data: rgba,
-        }
-    };
+    let pixels = crate::Pixels::from_rgba(width, height, rgba);
     crate::convert_pixels(&pixels, &job)
         .map(|o| outputs_value(&o))
         .map_err(|e| error_value(&e))

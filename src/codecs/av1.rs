@@ -48,6 +48,8 @@ pub(crate) fn sequence_header(obus: &[u8]) -> Option<StreamHeader> {
             u32::try_from(header.max_width).ok()?,
             u32::try_from(header.max_height).ok()?,
         ),
+        // `hbd` is 0, 1 or 2 for 8, 10 and 12 bits.
+        bit_depth: 8 + 2 * header.hbd,
         colour: StreamColour {
             primaries: header.pri as u16,
             transfer: header.trc as u16,

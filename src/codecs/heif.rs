@@ -40,6 +40,9 @@ pub(crate) struct HeifDecoder<'a> {
     width: u32,
     height: u32,
     alpha: bool,
+    /// The coded pictures are deeper than 8 bits (10- and 12-bit HEIC and AVIF): they are
+    /// given as 16-bit RGB, so outputs that hold 16 bits keep the extra precision.
+    sixteen_bit: bool,
     max_pixels: u64,
     icc: Option<Vec<u8>>,
     exif: Option<Vec<u8>>,
@@ -111,6 +114,12 @@ impl<'a> HeifDecoder<'a> {
         for item in std::iter::once(id).chain(alpha_items) {
             check_stream_sizes(&ctx, item, max_pixels)?;
         }
+        let coded = match ctx.grid(id).map_err(container_error)? {
+            Some((_, tiles)) => tiles.first().copied().unwrap_or(id),
+            None => id,
+        };
+        let coded_props = ctx.props(coded).map_err(container_error)?;
+        let sixteen_bit = stream_header(&ctx, coded, &coded_props).is_some_and(|h| h.bit_depth > 8);
         let exif = ctx.exif_item(id).and_then(|e| {
             let data = ctx.item_data(e).ok()?;
             heic_rs::metadata::exif_tiff(&data).ok().map(<[u8]>::to_vec)
@@ -121,6 +130,7 @@ impl<'a> HeifDecoder<'a> {
             width,
             height,
             alpha: alpha.is_some(),
+            sixteen_bit,
             max_pixels,
             icc: p.icc.map(<[u8]>::to_vec),
             exif,
@@ -134,10 +144,11 @@ impl ImageDecoder for HeifDecoder<'_> {
     }
 
     fn color_type(&self) -> ColorType {
-        if self.alpha {
-            ColorType::Rgba8
-        } else {
-            ColorType::Rgb8
+        match (self.sixteen_bit, self.alpha) {
+            (false, false) => ColorType::Rgb8,
+            (false, true) => ColorType::Rgba8,
+            (true, false) => ColorType::Rgb16,
+            (true, true) => ColorType::Rgba16,
         }
     }
 
@@ -156,8 +167,14 @@ impl ImageDecoder for HeifDecoder<'_> {
                 message,
             ))
         };
+        let layout = match (self.sixteen_bit, self.alpha) {
+            (false, false) => PixelLayout::Rgb8,
+            (false, true) => PixelLayout::Rgba8,
+            (true, false) => PixelLayout::Rgb16,
+            (true, true) => PixelLayout::Rgba16,
+        };
         let pixels =
-            decode_pixels(self.bytes, self.format, self.max_pixels, self.alpha).map_err(failed)?;
+            decode_pixels(self.bytes, self.format, self.max_pixels, layout).map_err(failed)?;
         if pixels.len() != buf.len() {
             return Err(failed(format!(
                 "decoded {} bytes, the header promised {}",
@@ -184,13 +201,15 @@ pub(crate) fn declared_size(bytes: &[u8], format: Format) -> Option<(u32, u32)> 
     transform::transformed_size(w, h, &p.transforms).ok()
 }
 
-/// Decodes the primary image to upright 8-bit RGB, or RGBA with straight alpha.
+/// Decodes the primary image to upright RGB, or RGBA with straight alpha, in `layout`
+/// (8 or 16 bits, native-endian, as image-rs takes them).
 fn decode_pixels(
     bytes: &[u8],
     format: Format,
     max_pixels: u64,
-    alpha: bool,
+    layout: PixelLayout,
 ) -> std::result::Result<Vec<u8>, String> {
+    let alpha = matches!(layout, PixelLayout::Rgba8 | PixelLayout::Rgba16);
     let err = |e: heic_rs::Error| e.to_string();
     let ctx = open_container(bytes, format).map_err(err)?;
     let id = ctx.meta.primary;
@@ -221,11 +240,6 @@ fn decode_pixels(
             a.width, a.height, frame.width, frame.height
         ));
     }
-    let layout = if alpha_frame.is_some() {
-        PixelLayout::Rgba8
-    } else {
-        PixelLayout::Rgb8
-    };
     let image = color::convert(&frame, alpha_frame.as_ref(), nclx, layout, max_pixels, None)
         .map_err(err)?;
     drop(frame);
@@ -238,7 +252,12 @@ fn decode_pixels(
             .refs
             .iter()
             .any(|r| r.kind == RefKind::Other(*b"prem") && r.from == id && r.to.contains(&aux));
-        if premultiplied {
+        if premultiplied && layout == PixelLayout::Rgba16 {
+            // `data` is bytes, not necessarily aligned for u16: divide a u16 copy.
+            let mut samples: Vec<u16> = bytemuck::pod_collect_to_vec(&image.data);
+            crate::pixels::unpremultiply(&mut samples);
+            image.data = bytemuck::cast_slice(&samples).to_vec();
+        } else if premultiplied {
             crate::pixels::unpremultiply(&mut image.data);
         }
     }
@@ -463,9 +482,11 @@ fn decode_av1(_: &[u8], _: u64) -> std::result::Result<Frame, String> {
     Err("AV1 is not decoded in this build".into())
 }
 
-/// What a coded picture's own header says: its size and colour signalling.
+/// What a coded picture's own header says: its size, depth and colour signalling.
 pub(super) struct StreamHeader {
     pub size: (u32, u32),
+    /// Bits per luma sample.
+    pub bit_depth: u8,
     pub colour: StreamColour,
 }
 
@@ -478,6 +499,7 @@ fn stream_header(ctx: &Context<'_>, id: u32, p: &ItemProps<'_>) -> Option<Stream
     let sps = sps_of(p)?;
     Some(StreamHeader {
         size: sps_size(sps)?,
+        bit_depth: p.hvcc.as_ref()?.bit_depth_luma,
         colour: sps_colour(sps).unwrap_or_default(),
     })
 }

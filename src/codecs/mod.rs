@@ -21,7 +21,7 @@ use crate::format::Format;
 use crate::limits::Limits;
 use crate::metadata::Metadata;
 use crate::options::EncodeOptions;
-use crate::pixels::Pixels;
+use crate::pixels::{Pixels, Sample, SourcePixels};
 
 const TIFF_EXTRA_SAMPLES: u16 = 338;
 
@@ -36,6 +36,8 @@ pub struct Header {
     pub orientation: u8,
     /// Bytes of the decoder's own output buffer (native depth and channels).
     pub decoded_bytes: u64,
+    /// The decoder gives 16-bit samples, which outputs that hold them keep.
+    pub sixteen_bit: bool,
 }
 
 impl Header {
@@ -131,6 +133,7 @@ fn header_of(format: Format, decoder: &mut dyn ImageDecoder, metadata: &Metadata
         height,
         orientation,
         decoded_bytes: decoder.total_bytes(),
+        sixteen_bit: crate::pixels::is_sixteen_bit(decoder.color_type()),
     }
 }
 
@@ -144,7 +147,7 @@ pub fn read_header(bytes: &[u8], format: Format, limits: &Limits) -> Result<Head
 /// A decoded, upright image and its metadata. When the pixels were converted to sRGB,
 /// `metadata.icc` is an sRGB profile, so outputs that carry one are tagged correctly.
 pub struct Decoded {
-    pub pixels: Pixels,
+    pub pixels: SourcePixels,
     pub metadata: Metadata,
     /// Why an embedded profile could not be used (the pixels are then as decoded).
     pub profile_ignored: Option<String>,
@@ -162,13 +165,15 @@ pub enum Colour {
     Srgb,
 }
 
-/// Decodes the first frame. `admit` sees the header before any pixel buffer is allocated
-/// and may refuse (the pipeline checks its memory estimate there).
+/// Decodes the first frame, keeping 16-bit samples when `keep_sixteen_bit` (the output
+/// holds them). `admit` sees the header before any pixel buffer is allocated and may refuse
+/// (the pipeline checks its memory estimate there).
 pub fn decode(
     bytes: &[u8],
     format: Format,
     limits: &Limits,
     colour: Colour,
+    keep_sixteen_bit: bool,
     admit: impl FnOnce(&Header) -> Result<()>,
 ) -> Result<Decoded> {
     let mut decoder = open(bytes, format, limits)?;
@@ -209,18 +214,11 @@ pub fn decode(
     image.apply_orientation(orientation);
     // TIFF ExtraSamples = 1 means associated (premultiplied) alpha, which image-rs passes
     // through as is; everything downstream expects straight alpha. 16-bit data is divided
-    // before the 8-bit conversion, where low alphas would lose most of their precision.
+    // before any 8-bit conversion, where low alphas would lose most of their precision.
     let mut associated = format == Format::Tiff
         && crate::metadata::tiff_ifd0_value(bytes, TIFF_EXTRA_SAMPLES) == Some(1);
     if associated && let image::DynamicImage::ImageRgba16(buffer) = &mut image {
-        for p in buffer.pixels_mut() {
-            let a = u64::from(p[3]);
-            for c in &mut p.0[..3] {
-                *c = (u64::from(*c) * 65535 + a / 2)
-                    .checked_div(a)
-                    .map_or(0, |v| v.min(65535) as u16);
-            }
-        }
+        crate::pixels::unpremultiply(buffer);
         associated = false;
     }
     // Colour conversion runs at the decoded depth, before the 8-bit reduction: a 16-bit
@@ -246,9 +244,9 @@ pub fn decode(
             }
         }
     }
-    let mut pixels = Pixels::from_dynamic(image);
-    if associated && pixels.has_alpha {
-        crate::pixels::unpremultiply(&mut pixels.data);
+    let mut pixels = SourcePixels::from_dynamic(image, keep_sixteen_bit);
+    if associated {
+        pixels.unpremultiply();
     }
     if converted {
         metadata.icc = Some(crate::color::srgb_profile().to_vec());
@@ -300,20 +298,21 @@ fn orientation_number(o: image::metadata::Orientation) -> u8 {
 }
 
 /// Encodes `pixels` (already flattened if the format has no alpha) with the metadata the
-/// policy allowed.
-pub fn encode(
-    pixels: &Pixels,
+/// policy allowed. PNG and TIFF write the samples at their depth; the rest at 8 bits.
+pub fn encode<S: Sample>(
+    pixels: &Pixels<S>,
     format: Format,
     options: &EncodeOptions,
     metadata: &Metadata,
 ) -> Result<Vec<u8>> {
     match format {
-        Format::Jpeg => jpeg::encode(pixels, options, metadata),
         Format::Png => png::encode(pixels, options, metadata),
-        Format::WebP => webp::encode_lossless(pixels, metadata),
-        Format::Avif => avif::encode(pixels, options, metadata),
-        Format::Gif | Format::Bmp | Format::Tiff | Format::Qoi | Format::Ico => {
-            via_image::encode(pixels, format, metadata)
+        Format::Tiff => via_image::encode(pixels, format, metadata),
+        Format::Jpeg => jpeg::encode(&pixels.eight_bit(), options, metadata),
+        Format::WebP => webp::encode_lossless(&pixels.eight_bit(), metadata),
+        Format::Avif => avif::encode(&pixels.eight_bit(), options, metadata),
+        Format::Gif | Format::Bmp | Format::Qoi | Format::Ico => {
+            via_image::encode(&*pixels.eight_bit(), format, metadata)
         }
         other => Err(Error::unsupported(format!(
             "cannot write {other} in this build"

@@ -3,9 +3,13 @@
 use crate::error::{Error, Result};
 use crate::metadata::Metadata;
 use crate::options::{EncodeOptions, PngCompression};
-use crate::pixels::Pixels;
+use crate::pixels::{Pixels, Sample};
 
-pub fn encode(pixels: &Pixels, options: &EncodeOptions, metadata: &Metadata) -> Result<Vec<u8>> {
+pub fn encode<S: Sample>(
+    pixels: &Pixels<S>,
+    options: &EncodeOptions,
+    metadata: &Metadata,
+) -> Result<Vec<u8>> {
     let fail = |e: png::EncodingError| Error::encode("PNG encoder failed").with_source(e);
     let mut out = Vec::new();
     let mut info = png::Info::with_size(pixels.width, pixels.height);
@@ -14,7 +18,11 @@ pub fn encode(pixels: &Pixels, options: &EncodeOptions, metadata: &Metadata) -> 
     } else {
         png::ColorType::Rgb
     };
-    info.bit_depth = png::BitDepth::Eight;
+    info.bit_depth = if S::BITS == 16 {
+        png::BitDepth::Sixteen
+    } else {
+        png::BitDepth::Eight
+    };
     info.icc_profile = metadata.icc.as_deref().map(Into::into);
     info.exif_metadata = metadata.exif.as_deref().map(Into::into);
     let mut encoder = png::Encoder::with_info(&mut out, info).map_err(fail)?;
@@ -31,7 +39,9 @@ pub fn encode(pixels: &Pixels, options: &EncodeOptions, metadata: &Metadata) -> 
             .map_err(fail)?;
     }
     let mut writer = encoder.write_header().map_err(fail)?;
-    writer.write_image_data(&pixels.data).map_err(fail)?;
+    writer
+        .write_image_data(&S::big_endian(&pixels.data))
+        .map_err(fail)?;
     writer.finish().map_err(fail)?;
     Ok(out)
 }

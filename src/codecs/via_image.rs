@@ -7,30 +7,37 @@ use image::ImageEncoder;
 use crate::error::{Error, Result, from_image};
 use crate::format::Format;
 use crate::metadata::Metadata;
-use crate::pixels::Pixels;
+use crate::pixels::{Pixels, Sample};
 
 /// NeuQuant speed for GIF palettes: 1 is image-rs's default and several times slower than
 /// 10 for no visible gain on photos.
 const GIF_QUANTIZER_SPEED: i32 = 10;
 
-pub fn encode(pixels: &Pixels, format: Format, metadata: &Metadata) -> Result<Vec<u8>> {
+/// Samples go as image-rs takes them, native-endian bytes; of these encoders only TIFF
+/// writes 16 bits, and `codecs::encode` hands the others 8-bit pixels.
+pub fn encode<S: Sample>(
+    pixels: &Pixels<S>,
+    format: Format,
+    metadata: &Metadata,
+) -> Result<Vec<u8>> {
     let (w, h, color) = (pixels.width, pixels.height, pixels.color_type());
+    let samples: &[u8] = bytemuck::cast_slice(&pixels.data);
     let mut out = Cursor::new(Vec::new());
     let failed = |e| from_image(&format!("{format} encoder failed"), e);
     match format {
         Format::Gif => {
             let mut encoder =
                 image::codecs::gif::GifEncoder::new_with_speed(&mut out, GIF_QUANTIZER_SPEED);
-            encoder.encode(&pixels.data, w, h, color).map_err(failed)?;
+            encoder.encode(samples, w, h, color).map_err(failed)?;
         }
         Format::Bmp => image::codecs::bmp::BmpEncoder::new(&mut out)
-            .write_image(&pixels.data, w, h, color)
+            .write_image(samples, w, h, color)
             .map_err(failed)?,
         Format::Qoi => image::codecs::qoi::QoiEncoder::new(&mut out)
-            .write_image(&pixels.data, w, h, color)
+            .write_image(samples, w, h, color)
             .map_err(failed)?,
         Format::Ico => {
-            let rgba = pixels.to_rgba();
+            let rgba = pixels.eight_bit().to_rgba();
             image::codecs::ico::IcoEncoder::new(&mut out)
                 .write_image(&rgba, w, h, image::ExtendedColorType::Rgba8)
                 .map_err(failed)?
@@ -41,9 +48,7 @@ pub fn encode(pixels: &Pixels, format: Format, metadata: &Metadata) -> Result<Ve
                 // Unsupported here only means "dropped": the pixels still encode.
                 let _ = encoder.set_icc_profile(icc.clone());
             }
-            encoder
-                .write_image(&pixels.data, w, h, color)
-                .map_err(failed)?
+            encoder.write_image(samples, w, h, color).map_err(failed)?
         }
         other => {
             return Err(Error::internal(format!(
