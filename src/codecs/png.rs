@@ -1,5 +1,7 @@
 //! PNG output through the png crate directly: image-rs's wrapper cannot write XMP.
 
+use std::io::Write;
+
 use crate::error::{Error, Result};
 use crate::metadata::Metadata;
 use crate::options::{EncodeOptions, PngCompression};
@@ -39,9 +41,21 @@ pub fn encode<S: Sample>(
             .map_err(fail)?;
     }
     let mut writer = encoder.write_header().map_err(fail)?;
-    writer
-        .write_image_data(&S::big_endian(&pixels.data))
-        .map_err(fail)?;
+    if S::BITS == 8 {
+        writer
+            .write_image_data(bytemuck::cast_slice(&pixels.data))
+            .map_err(fail)?;
+    } else {
+        // PNG stores 16-bit samples big-endian: swap a row at a time, not a copy of the image.
+        let row = pixels.width as usize * pixels.channels();
+        let mut stream = writer.stream_writer().map_err(fail)?;
+        for samples in pixels.data.chunks_exact(row) {
+            stream
+                .write_all(&S::big_endian(samples))
+                .map_err(|e| fail(e.into()))?;
+        }
+        stream.finish().map_err(fail)?;
+    }
     writer.finish().map_err(fail)?;
     Ok(out)
 }
