@@ -129,7 +129,8 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
 pub fn inspect(bytes: &[u8], limits: &Limits) -> Result<SourceInfo> {
     limits.check_input_bytes(bytes.len() as u64)?;
     let format = sniff(bytes)?;
-    let header = codecs::read_header(bytes, format, limits)?;
+    // The depth is the output's business; the size is the same either way.
+    let header = codecs::read_header(bytes, format, limits, false)?;
     let (width, height) = header.upright_size();
     Ok(SourceInfo {
         format,
@@ -176,7 +177,7 @@ pub fn estimate_peak_memory(header: &Header, input_bytes: u64, job: &Job) -> u64
 pub fn estimate(bytes: &[u8], job: &Job) -> Result<u64> {
     job.limits.check_input_bytes(bytes.len() as u64)?;
     let format = sniff(bytes)?;
-    let header = codecs::read_header(bytes, format, &job.limits)?;
+    let header = codecs::read_header(bytes, format, &job.limits, job.format.info().sixteen_bit)?;
     Ok(estimate_peak_memory(&header, bytes.len() as u64, job))
 }
 

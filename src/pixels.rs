@@ -7,7 +7,10 @@ use std::borrow::Cow;
 use crate::options::Rgb;
 
 /// One channel value: `u8`, or `u16` for deep sources on their way to a deep output.
-pub trait Sample: bytemuck::Pod + Default + Eq + std::fmt::Debug + Send + Sync {
+/// Sealed: code across the engine takes "not 8 bits" to mean 16.
+pub trait Sample:
+    sealed::Sealed + bytemuck::Pod + Default + Eq + std::fmt::Debug + Send + Sync
+{
     const BITS: u32;
     /// Full intensity, and opaque alpha.
     const MAX: u32;
@@ -20,6 +23,12 @@ pub trait Sample: bytemuck::Pod + Default + Eq + std::fmt::Debug + Send + Sync {
     fn eight_bit(pixels: &Pixels<Self>) -> Cow<'_, Pixels<u8>>;
     /// Samples as PNG stores them (big-endian): borrowed when they already are.
     fn big_endian(samples: &[Self]) -> Cow<'_, [u8]>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for u8 {}
+    impl Sealed for u16 {}
 }
 
 impl Sample for u8 {

@@ -141,21 +141,28 @@ fn resized_and_padded_sixteen_bit_outputs_keep_sixteen_bits() {
     );
 }
 
+/// The oracle's tolerances (tests/oracle.rs): mean and worst cell of the 16x16 grid.
+const GRID_MEAN_TOLERANCE: f64 = 2.0;
+const GRID_CELL_TOLERANCE: f64 = 12.0;
+
 #[test]
-fn ten_and_twelve_bit_avif_keep_their_precision_in_png() {
+fn ten_and_twelve_bit_avif_keep_their_precision_and_match_libavif() {
+    let oracle = common::oracle();
     let mut checked = 0;
     for entry in common::manifest()
         .into_iter()
         .filter(|e| e.format == "AVIF" && (e.has("10bit") || e.has("12bit")))
+        .filter(|e| !common::KNOWN_GAPS.iter().any(|(path, _)| *path == e.path))
     {
         let bytes = common::read(&entry.path);
-        // Broken and unsupported files are the corpus sweep's business.
-        let Ok(eight) = imgbatch::decode_upright_srgb(&bytes, &Limits::default()) else {
+        // Broken and unsupported files are the corpus sweep's and the oracle's business.
+        if imgbatch::inspect(&bytes, &Limits::default()).is_err() {
+            continue;
+        }
+        let Some(reference) = oracle.iter().find(|o| o.path == entry.path) else {
             continue;
         };
-        let mut job = job(Format::Png);
-        job.color = imgbatch::ColorPolicy::Srgb;
-        let out = imgbatch::convert(&bytes, &job)
+        let out = imgbatch::convert(&bytes, &job(Format::Png))
             .unwrap_or_else(|e| panic!("{}: {e}", entry.path))
             .remove(0);
         let back = read_back(&out.bytes);
@@ -166,24 +173,60 @@ fn ten_and_twelve_bit_avif_keep_their_precision_in_png() {
             "{}: no precision beyond 8 bits",
             entry.path
         );
-        // It is the same picture as the 8-bit decode. RGBA on both sides: an alpha that is
-        // opaque only once rounded to 8 bits is dropped from the 8-bit decode alone.
-        let worst = back
-            .to_rgba16()
-            .into_raw()
-            .iter()
-            .zip(&eight.to_rgba())
-            .map(|(a, b)| (i32::from(*a) / 257 - i32::from(*b)).abs())
-            .max()
-            .unwrap();
+        // The 16-bit samples, rounded to 8 bits, are the picture libavif decodes. Under
+        // `keep` the pixels stay as decoded, which is the oracle's raw grid.
+        let rounded = imgbatch::Pixels {
+            width: back.width(),
+            height: back.height(),
+            has_alpha: back.color().has_alpha(),
+            data: samples
+                .iter()
+                .map(|&v| ((u32::from(v) * 255 + 32767) / 65535) as u8)
+                .collect(),
+        };
+        let grid = &reference.grid_raw;
+        let ours = common::grid_of(&rounded, grid.gx, grid.gy);
+        let (mean, worst) = common::grid_distance(&ours, grid);
         assert!(
-            worst <= 2,
-            "{}: {worst} levels from the 8-bit decode",
+            mean <= GRID_MEAN_TOLERANCE && worst <= GRID_CELL_TOLERANCE,
+            "{}: grid off by mean {mean:.2}, worst cell {worst}",
             entry.path
         );
         checked += 1;
     }
-    assert!(checked >= 20, "only {checked} deep AVIFs decoded");
+    assert!(checked >= 20, "only {checked} deep AVIFs checked");
+}
+
+#[test]
+fn premultiplied_sixteen_bit_tiff_is_kept_with_straight_alpha() {
+    let path = "pillow/tiff_16bit_RGBa.tiff";
+    let bytes = common::read(path);
+    let DynamicImage::ImageRgba16(premultiplied) = image::load_from_memory(&bytes).unwrap() else {
+        panic!("{path}: not 16-bit RGBA as image-rs reads it");
+    };
+    let out = imgbatch::convert(&bytes, &job(Format::Png))
+        .unwrap()
+        .remove(0);
+    let DynamicImage::ImageRgba16(back) = read_back(&out.bytes) else {
+        panic!("{path}: not written as 16-bit RGBA");
+    };
+    let mut divided = 0;
+    for (p, q) in premultiplied.pixels().zip(back.pixels()) {
+        let a = u32::from(p[3]);
+        assert_eq!(q[3], p[3], "{path}: alpha changed");
+        for c in 0..3 {
+            // Straight colour times alpha gives back the stored, premultiplied colour.
+            let again = (u32::from(q[c]) * a + 32767) / 65535;
+            assert!(
+                again.abs_diff(u32::from(p[c])) <= 1,
+                "{path}: {:?} became {:?}",
+                p.0,
+                q.0
+            );
+        }
+        divided += usize::from(a > 0 && a < 65535 && p[0] != q[0]);
+    }
+    assert!(divided > 0, "{path}: no colour was divided by its alpha");
 }
 
 #[test]

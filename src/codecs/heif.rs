@@ -40,8 +40,8 @@ pub(crate) struct HeifDecoder<'a> {
     width: u32,
     height: u32,
     alpha: bool,
-    /// The coded pictures are deeper than 8 bits (10- and 12-bit HEIC and AVIF): they are
-    /// given as 16-bit RGB, so outputs that hold 16 bits keep the extra precision.
+    /// The coded pictures are deeper than 8 bits (10- and 12-bit HEIC and AVIF) and the
+    /// caller keeps 16 bits: they are given as 16-bit RGB, else as 8-bit.
     sixteen_bit: bool,
     max_pixels: u64,
     icc: Option<Vec<u8>>,
@@ -70,12 +70,23 @@ fn open_container(bytes: &[u8], format: Format) -> heic_rs::Result<Context<'_>> 
 impl<'a> HeifDecoder<'a> {
     /// Reads the container and refuses, as Unsupported and by name, any item this decoder
     /// cannot turn into pixels (overlays, other codecs), before any pixel is decoded.
-    pub(crate) fn new(bytes: &'a [u8], format: Format, max_pixels: u64) -> Result<Self> {
+    /// Pictures deeper than 8 bits are given at 16 bits when `keep_sixteen_bit`.
+    pub(crate) fn new(
+        bytes: &'a [u8],
+        format: Format,
+        max_pixels: u64,
+        keep_sixteen_bit: bool,
+    ) -> Result<Self> {
         let named = |e: Error| Error::new(e.kind(), format!("{format}: {}", e.message()));
-        Self::read(bytes, format, max_pixels).map_err(named)
+        Self::read(bytes, format, max_pixels, keep_sixteen_bit).map_err(named)
     }
 
-    fn read(bytes: &'a [u8], format: Format, max_pixels: u64) -> Result<Self> {
+    fn read(
+        bytes: &'a [u8],
+        format: Format,
+        max_pixels: u64,
+        keep_sixteen_bit: bool,
+    ) -> Result<Self> {
         let container_error =
             |e: heic_rs::Error| Error::decode(format!("cannot read the container: {e}"));
         let ctx = open_container(bytes, format).map_err(container_error)?;
@@ -119,7 +130,8 @@ impl<'a> HeifDecoder<'a> {
             None => id,
         };
         let coded_props = ctx.props(coded).map_err(container_error)?;
-        let sixteen_bit = stream_header(&ctx, coded, &coded_props).is_some_and(|h| h.bit_depth > 8);
+        let deep = stream_header(&ctx, coded, &coded_props).is_some_and(|h| h.bit_depth > 8);
+        let sixteen_bit = keep_sixteen_bit && deep;
         let exif = ctx.exif_item(id).and_then(|e| {
             let data = ctx.item_data(e).ok()?;
             heic_rs::metadata::exif_tiff(&data).ok().map(<[u8]>::to_vec)
@@ -253,10 +265,13 @@ fn decode_pixels(
             .iter()
             .any(|r| r.kind == RefKind::Other(*b"prem") && r.from == id && r.to.contains(&aux));
         if premultiplied && layout == PixelLayout::Rgba16 {
-            // `data` is bytes, not necessarily aligned for u16: divide a u16 copy.
-            let mut samples: Vec<u16> = bytemuck::pod_collect_to_vec(&image.data);
-            crate::pixels::unpremultiply(&mut samples);
-            image.data = bytemuck::cast_slice(&samples).to_vec();
+            // `data` is native-endian bytes, not necessarily aligned for u16: a pixel at a time.
+            for bytes in image.data.chunks_exact_mut(8) {
+                let mut px: [u16; 4] =
+                    std::array::from_fn(|i| u16::from_ne_bytes([bytes[2 * i], bytes[2 * i + 1]]));
+                crate::pixels::unpremultiply(&mut px);
+                bytes.copy_from_slice(bytemuck::cast_slice(&px));
+            }
         } else if premultiplied {
             crate::pixels::unpremultiply(&mut image.data);
         }

@@ -51,10 +51,13 @@ impl Header {
     }
 }
 
+/// Opens a decoder. `keep_sixteen_bit` lets decoders that can give either depth (HEIF) give
+/// 16 bits; the others give what the file holds.
 fn open<'a>(
     bytes: &'a [u8],
     format: Format,
     limits: &Limits,
+    keep_sixteen_bit: bool,
 ) -> Result<Box<dyn ImageDecoder + 'a>> {
     if let Some((w, h)) = crate::container::declared_size(format, bytes) {
         limits.check_extent(w, h)?;
@@ -80,9 +83,12 @@ fn open<'a>(
             Box::new(decoder)
         }
         // HEIC and AVIF share the HEIF container, and with it one adapter.
-        (Format::Heic | Format::Avif, _) => {
-            Box::new(heif::HeifDecoder::new(bytes, format, limits.max_pixels)?)
-        }
+        (Format::Heic | Format::Avif, _) => Box::new(heif::HeifDecoder::new(
+            bytes,
+            format,
+            limits.max_pixels,
+            keep_sixteen_bit,
+        )?),
         (_, Some(image_format)) => {
             let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
             reader.limits(limits.to_image_limits());
@@ -137,9 +143,15 @@ fn header_of(format: Format, decoder: &mut dyn ImageDecoder, metadata: &Metadata
     }
 }
 
-/// Reads only the header: format, declared size, orientation. Enforces `limits`.
-pub fn read_header(bytes: &[u8], format: Format, limits: &Limits) -> Result<Header> {
-    let mut decoder = open(bytes, format, limits)?;
+/// Reads only the header: format, declared size, orientation, and the depth and buffer
+/// size decoding with `keep_sixteen_bit` would give. Enforces `limits`.
+pub fn read_header(
+    bytes: &[u8],
+    format: Format,
+    limits: &Limits,
+    keep_sixteen_bit: bool,
+) -> Result<Header> {
+    let mut decoder = open(bytes, format, limits, keep_sixteen_bit)?;
     let metadata = Metadata::read(decoder.as_mut());
     Ok(header_of(format, decoder.as_mut(), &metadata))
 }
@@ -176,7 +188,7 @@ pub fn decode(
     keep_sixteen_bit: bool,
     admit: impl FnOnce(&Header) -> Result<()>,
 ) -> Result<Decoded> {
-    let mut decoder = open(bytes, format, limits)?;
+    let mut decoder = open(bytes, format, limits, keep_sixteen_bit)?;
     let mut metadata = Metadata::read(decoder.as_mut());
     let header = header_of(format, decoder.as_mut(), &metadata);
     admit(&header)?;
@@ -204,7 +216,7 @@ pub fn decode(
                 }
                 Err(why) => {
                     profile_ignored = Some(why);
-                    decode_pixels(bytes, format, limits)?
+                    decode_pixels(bytes, format, limits, keep_sixteen_bit)?
                 }
             }
         }
@@ -244,7 +256,9 @@ pub fn decode(
             }
         }
     }
-    let mut pixels = SourcePixels::from_dynamic(image, keep_sixteen_bit);
+    // The depth is the decoder's, decided before colour conversion (which takes float
+    // images to 16 bits), so it is the depth the memory estimate counted.
+    let mut pixels = SourcePixels::from_dynamic(image, keep_sixteen_bit && header.sixteen_bit);
     if associated {
         pixels.unpremultiply();
     }
@@ -261,8 +275,13 @@ pub fn decode(
 }
 
 /// Decodes again from scratch (the first decoder was consumed).
-fn decode_pixels(bytes: &[u8], format: Format, limits: &Limits) -> Result<image::DynamicImage> {
-    image::DynamicImage::from_decoder(open(bytes, format, limits)?)
+fn decode_pixels(
+    bytes: &[u8],
+    format: Format,
+    limits: &Limits,
+    keep_sixteen_bit: bool,
+) -> Result<image::DynamicImage> {
+    image::DynamicImage::from_decoder(open(bytes, format, limits, keep_sixteen_bit)?)
         .map_err(|e| from_image(&format!("cannot decode {format}"), e))
 }
 

@@ -48,7 +48,8 @@ pub fn encode<S: Sample>(
     } else {
         // PNG stores 16-bit samples big-endian: swap a row at a time, not a copy of the image.
         let row = pixels.width as usize * pixels.channels();
-        let mut stream = writer.stream_writer().map_err(fail)?;
+        // IDAT chunks of 1 MiB, as the whole-image writer makes, not the stream's 4 KiB.
+        let mut stream = writer.stream_writer_with_size(1 << 20).map_err(fail)?;
         for samples in pixels.data.chunks_exact(row) {
             stream
                 .write_all(&S::big_endian(samples))
