@@ -8,10 +8,6 @@ mod common;
 use image::{DynamicImage, ImageBuffer, Rgb, Rgba};
 use imgbatch::{Format, Job, Limits, ResizeSpec};
 
-fn job(format: Format) -> Job {
-    Job::new(format)
-}
-
 fn read_back(bytes: &[u8]) -> DynamicImage {
     image::load_from_memory(bytes).expect("our output does not decode")
 }
@@ -63,7 +59,7 @@ fn sixteen_bit_sources_stay_sixteen_bit_in_png_and_tiff() {
     for format in [Format::Png, Format::Tiff] {
         for (path, source) in &sources {
             let bytes = common::read(path);
-            let out = imgbatch::convert(&bytes, &job(format))
+            let out = imgbatch::convert(&bytes, &Job::new(format))
                 .unwrap_or_else(|e| panic!("{path} to {format}: {e}"))
                 .remove(0);
             let back = read_back(&out.bytes);
@@ -102,7 +98,7 @@ fn ramp16() -> Vec<u8> {
 #[test]
 fn resized_and_padded_sixteen_bit_outputs_keep_sixteen_bits() {
     let png = ramp16();
-    let mut job = job(Format::Png);
+    let mut job = Job::new(Format::Png);
     job.sizes = vec!["1000x10:contain".parse::<ResizeSpec>().unwrap()];
     job.background = imgbatch::Rgb([10, 20, 30]);
     let out = imgbatch::convert(&png, &job).unwrap().remove(0);
@@ -162,7 +158,7 @@ fn ten_and_twelve_bit_avif_keep_their_precision_and_match_libavif() {
         let Some(reference) = oracle.iter().find(|o| o.path == entry.path) else {
             continue;
         };
-        let out = imgbatch::convert(&bytes, &job(Format::Png))
+        let out = imgbatch::convert(&bytes, &Job::new(Format::Png))
             .unwrap_or_else(|e| panic!("{}: {e}", entry.path))
             .remove(0);
         let back = read_back(&out.bytes);
@@ -204,7 +200,7 @@ fn premultiplied_sixteen_bit_tiff_is_kept_with_straight_alpha() {
     let DynamicImage::ImageRgba16(premultiplied) = image::load_from_memory(&bytes).unwrap() else {
         panic!("{path}: not 16-bit RGBA as image-rs reads it");
     };
-    let out = imgbatch::convert(&bytes, &job(Format::Png))
+    let out = imgbatch::convert(&bytes, &Job::new(Format::Png))
         .unwrap()
         .remove(0);
     let DynamicImage::ImageRgba16(back) = read_back(&out.bytes) else {
@@ -237,7 +233,9 @@ fn eight_bit_sources_are_not_widened() {
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .unwrap();
     for format in [Format::Png, Format::Tiff] {
-        let out = imgbatch::convert(&png, &job(format)).unwrap().remove(0);
+        let out = imgbatch::convert(&png, &Job::new(format))
+            .unwrap()
+            .remove(0);
         assert_eq!(read_back(&out.bytes).color(), image::ColorType::Rgb8);
     }
 }
@@ -247,7 +245,7 @@ fn outputs_without_sixteen_bits_get_the_rounded_eight_bit_samples() {
     let png = ramp16();
     let eight = imgbatch::decode_upright(&png, &Limits::default()).unwrap();
     for info in imgbatch::encodable().filter(|i| !i.sixteen_bit) {
-        let out = imgbatch::convert(&png, &job(info.format))
+        let out = imgbatch::convert(&png, &Job::new(info.format))
             .unwrap_or_else(|e| panic!("{}: {e}", info.name))
             .remove(0);
         if matches!(info.format, Format::WebP | Format::Qoi) {
@@ -260,8 +258,8 @@ fn outputs_without_sixteen_bits_get_the_rounded_eight_bit_samples() {
 #[test]
 fn the_memory_estimate_counts_kept_sixteen_bit_samples() {
     let png = ramp16();
-    let deep = imgbatch::estimate(&png, &job(Format::Png)).unwrap();
-    let eight = imgbatch::estimate(&png, &job(Format::Jpeg)).unwrap();
+    let deep = imgbatch::estimate(&png, &Job::new(Format::Png)).unwrap();
+    let eight = imgbatch::estimate(&png, &Job::new(Format::Jpeg)).unwrap();
     // Working copies and outputs are twice as wide at 16 bits.
     let pixels = 4096 * 8;
     assert!(

@@ -39,10 +39,9 @@ pub(crate) struct HeifDecoder<'a> {
     format: Format,
     width: u32,
     height: u32,
-    alpha: bool,
-    /// The coded pictures are deeper than 8 bits (10- and 12-bit HEIC and AVIF) and the
-    /// caller keeps 16 bits: they are given as 16-bit RGB, else as 8-bit.
-    sixteen_bit: bool,
+    /// RGB or RGBA; 16 bits when the coded pictures are deeper than 8 (10- and 12-bit HEIC
+    /// and AVIF) and the caller keeps 16 bits, else 8.
+    layout: PixelLayout,
     max_pixels: u64,
     icc: Option<Vec<u8>>,
     exif: Option<Vec<u8>>,
@@ -125,13 +124,15 @@ impl<'a> HeifDecoder<'a> {
         for item in std::iter::once(id).chain(alpha_items) {
             check_stream_sizes(&ctx, item, max_pixels)?;
         }
-        let coded = match ctx.grid(id).map_err(container_error)? {
-            Some((_, tiles)) => tiles.first().copied().unwrap_or(id),
-            None => id,
+        let deep = first_stream_header(&ctx, id)
+            .map_err(container_error)?
+            .is_some_and(|h| h.bit_depth > 8);
+        let layout = match (keep_sixteen_bit && deep, alpha.is_some()) {
+            (false, false) => PixelLayout::Rgb8,
+            (false, true) => PixelLayout::Rgba8,
+            (true, false) => PixelLayout::Rgb16,
+            (true, true) => PixelLayout::Rgba16,
         };
-        let coded_props = ctx.props(coded).map_err(container_error)?;
-        let deep = stream_header(&ctx, coded, &coded_props).is_some_and(|h| h.bit_depth > 8);
-        let sixteen_bit = keep_sixteen_bit && deep;
         let exif = ctx.exif_item(id).and_then(|e| {
             let data = ctx.item_data(e).ok()?;
             heic_rs::metadata::exif_tiff(&data).ok().map(<[u8]>::to_vec)
@@ -141,8 +142,7 @@ impl<'a> HeifDecoder<'a> {
             format,
             width,
             height,
-            alpha: alpha.is_some(),
-            sixteen_bit,
+            layout,
             max_pixels,
             icc: p.icc.map(<[u8]>::to_vec),
             exif,
@@ -156,11 +156,11 @@ impl ImageDecoder for HeifDecoder<'_> {
     }
 
     fn color_type(&self) -> ColorType {
-        match (self.sixteen_bit, self.alpha) {
-            (false, false) => ColorType::Rgb8,
-            (false, true) => ColorType::Rgba8,
-            (true, false) => ColorType::Rgb16,
-            (true, true) => ColorType::Rgba16,
+        match self.layout {
+            PixelLayout::Rgba8 => ColorType::Rgba8,
+            PixelLayout::Rgb16 => ColorType::Rgb16,
+            PixelLayout::Rgba16 => ColorType::Rgba16,
+            _ => ColorType::Rgb8,
         }
     }
 
@@ -179,14 +179,8 @@ impl ImageDecoder for HeifDecoder<'_> {
                 message,
             ))
         };
-        let layout = match (self.sixteen_bit, self.alpha) {
-            (false, false) => PixelLayout::Rgb8,
-            (false, true) => PixelLayout::Rgba8,
-            (true, false) => PixelLayout::Rgb16,
-            (true, true) => PixelLayout::Rgba16,
-        };
         let pixels =
-            decode_pixels(self.bytes, self.format, self.max_pixels, layout).map_err(failed)?;
+            decode_pixels(self.bytes, self.format, self.max_pixels, self.layout).map_err(failed)?;
         if pixels.len() != buf.len() {
             return Err(failed(format!(
                 "decoded {} bytes, the header promised {}",
@@ -314,13 +308,10 @@ fn decode_alpha(
     // libavif stretches an AV1 alpha plane its sequence header calls limited range to full
     // range (for a grid, the tiles' header); an HEVC one goes through as coded, as libheif
     // does.
-    let coded = match ctx.grid(aux).map_err(err)? {
-        Some((_, tiles)) => tiles.first().copied().unwrap_or(aux),
-        None => aux,
-    };
-    let coded_props = ctx.props(coded).map_err(err)?;
-    let limited = stream_header(ctx, coded, &coded_props).is_some_and(|h| !h.colour.full_range);
-    if limited && is_av1(ctx, coded) {
+    let limited = first_stream_header(ctx, aux)
+        .map_err(err)?
+        .is_some_and(|h| !h.colour.full_range);
+    if limited && is_av1(ctx, first_coded(ctx, aux).map_err(err)?) {
         alpha_to_full_range(&mut a);
     }
     Ok(a)
@@ -503,6 +494,21 @@ pub(super) struct StreamHeader {
     /// Bits per luma sample.
     pub bit_depth: u8,
     pub colour: StreamColour,
+}
+
+/// An item's first coded picture: itself, or a grid's first tile (a grid's tiles come from
+/// one encoder run, so the first stands for all).
+fn first_coded(ctx: &Context<'_>, item: u32) -> heic_rs::Result<u32> {
+    Ok(match ctx.grid(item)? {
+        Some((_, tiles)) => tiles.first().copied().unwrap_or(item),
+        None => item,
+    })
+}
+
+/// The stream header of an item's first coded picture.
+fn first_stream_header(ctx: &Context<'_>, item: u32) -> heic_rs::Result<Option<StreamHeader>> {
+    let coded = first_coded(ctx, item)?;
+    Ok(stream_header(ctx, coded, &ctx.props(coded)?))
 }
 
 /// Reads a coded item's stream header: the HEVC SPS from its `hvcC`, or the AV1 sequence
