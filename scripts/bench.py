@@ -200,7 +200,8 @@ def native_cmds(tool, n, kind, fmt, src, out):
     """(commands, environment) for one tool: n threads, task kind, format fmt, folder src -> out."""
     ext = "webp" if fmt == "webp" else "jpg"
     if tool == "imgbatch":
-        return [[cli, src, "-o", out, "--to", "jpeg", "--size", "2048" if kind == "a" else "w720", "--filter", "lanczos3",
+        sizes = [a for size in TASK_SIZES[kind] for a in ("--size", size)]
+        return [[cli, src, "-o", out, "--to", "jpeg", *sizes, "--filter", "lanczos3",
                  "--quality", "80", "--jobs", str(n), "--json"]], {}
     if tool.startswith("sharp"):
         return [["node", "bench/peers/sharp.mjs", src, out, kind, fmt, str(n), "mozjpeg" if tool == "sharp-mozjpeg" else ""]], \
@@ -260,20 +261,25 @@ def measure_native(entry):
     return result
 
 
-# Tasks: (a) long edge 2048, (b) 720 wide (sharp's published task), both Lanczos3 JPEG q80;
-# and (a) as WebP q80 where the tool has lossy WebP (imgbatch's WebP is lossless only).
-# Thread scaling (1 and all cores) on task a JPEG for every tool; b and WebP at all cores.
-TASKS = [("a", "jpeg"), ("b", "jpeg"), ("a", "webp")]
+# Tasks: (a) long edge 2048, (b) 720 wide (sharp's published task), (c) three outputs per photo
+# (2048 and 1024 long edge and a 320x320 cover crop: a website's set, where decoding once and
+# shrink-on-load show), all Lanczos3 JPEG q80; and (a) as WebP q80 where the tool has lossy WebP
+# (imgbatch's WebP is lossless only). Thread scaling (1 and all cores) on task a JPEG for every
+# tool; the others at all cores. Task c runs the tools that make several sizes from one decode.
+TASKS = [("a", "jpeg"), ("b", "jpeg"), ("c", "jpeg"), ("a", "webp")]
+TASK_SIZES = {"a": ["2048"], "b": ["w720"], "c": ["2048", "1024", "320x320:cover"]}
+SEVERAL_SIZES = {"imgbatch", "sharp", "canvas"}
 NATIVE_TOOLS = [("imgbatch", "imgbatch CLI", None), ("sharp", "sharp", None), ("sharp-mozjpeg", "sharp, mozjpeg: true", None),
                 ("vipsthumbnail", "vipsthumbnail", None), ("imagemagick", "ImageMagick (mogrify)", args.slow_files)]
 native_plan = []
 for tool, name, limit in NATIVE_TOOLS:
     for kind, fmt in TASKS:
-        if (tool == "imgbatch" and fmt == "webp") or (tool == "sharp-mozjpeg" and (kind, fmt) != ("a", "jpeg")):
+        if (tool == "imgbatch" and fmt == "webp") or (tool == "sharp-mozjpeg" and (kind, fmt) != ("a", "jpeg")) \
+                or (kind == "c" and tool not in SEVERAL_SIZES):
             continue
         for n in (THREADS if (kind, fmt) == ("a", "jpeg") else [cores]):
             native_plan.append({"label": f"native-{tool}-{kind}-{fmt}-{n}", "tool": tool, "name": name, "threads": n, "kind": kind,
-                                "format": fmt, "limit": limit, "keep": n == cores})
+                                "format": fmt, "limit": limit, "keep": n == cores and kind != "c"})
 
 results = {
     "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -310,17 +316,20 @@ if not args.no_browser:
             "imgbatch": [{"label": "browser-imgbatch-a-jpeg-1", "name": "imgbatch, threaded", "query": "?threads=1", "kind": "a", "format": "jpeg", "size": "2048", "threads": 1, "keep": False},
                          {"label": f"browser-imgbatch-a-jpeg-{cores}", "name": "imgbatch, threaded", "query": f"?threads={cores}", "kind": "a", "format": "jpeg", "size": "2048", "threads": cores, "keep": True},
                          {"label": f"browser-imgbatch-b-jpeg-{cores}", "name": "imgbatch, threaded", "query": f"?threads={cores}", "kind": "b", "format": "jpeg", "size": "w720", "threads": cores, "keep": True},
+                         {"label": f"browser-imgbatch-c-jpeg-{cores}", "name": "imgbatch, threaded", "query": f"?threads={cores}", "kind": "c", "format": "jpeg", "size": TASK_SIZES["c"], "threads": cores, "keep": False},
                          {"label": f"browser-imgbatch_fallback-a-jpeg-{cores}", "name": "imgbatch, fallback pool", "query": f"?engine=fallback&threads={cores}", "kind": "a", "format": "jpeg", "size": "2048", "threads": cores, "keep": True}],
-            "peers": [], "memory_by_batch": [] if args.quick else [10, 100]}
+            "peers": [], "memory_by_batch": [] if args.quick else [10, 200]}
     BROWSER_PEERS = [("wasm-vips", "wasm-vips (1 instance, threaded)", None), ("canvas", "canvas (createImageBitmap + OffscreenCanvas)", None),
                      ("magick-wasm", "magick-wasm", args.slow_files), ("jsquash", "jSquash", args.slow_files)]
     for peer, name, limit in BROWSER_PEERS:
         for kind, fmt in TASKS:
+            if kind == "c" and peer not in SEVERAL_SIZES:
+                continue
             for n in (THREADS if (kind, fmt) == ("a", "jpeg") else [cores]):
                 # wasm-vips is one threaded instance; the others run one single-threaded worker per thread.
                 workers, threads = (1, n) if peer == "wasm-vips" else (n, 1)
                 spec["peers"].append({"label": f"browser-{peer}-{kind}-{fmt}-{n}", "name": name, "peer": peer, "workers": workers, "threads": threads,
-                                      "kind": kind, "format": fmt, "limit": limit, "n": n, "keep": n == cores})
+                                      "kind": kind, "format": fmt, "limit": limit, "n": n, "keep": n == cores and kind != "c"})
     spec_path = os.path.join(work, "browser-spec.json")
     json.dump(spec, open(spec_path, "w"))
     out = subprocess.run(["node", "scripts/bench-browser.mjs", spec_path], stdout=subprocess.PIPE, text=True)
@@ -396,16 +405,25 @@ def encoder_sweep():
         subprocess.run([IM["convert"], r, r[:-4] + ".ppm"], check=True)
     data = {"photos": [os.path.relpath(p, corpus) if p.startswith(corpus) else p for p in chosen], "qualities": qualities, "encoders": {}}
     pairs, rows = [], []
-    for enc in ("imgbatch balanced", "imgbatch fast", "cjpeg"):
+    # cjpeg plain is libjpeg-turbo's defaults (baseline, standard Huffman tables), the library
+    # Chromium's canvas encoder is built on; sharp is its default JPEG settings.
+    cjpeg_flags = {"cjpeg": ["-optimize", "-progressive"], "cjpeg plain": []}
+    for enc in (*SWEEP_OURS, "sharp", *cjpeg_flags):
         for q in qualities:
             out = os.path.join(root, f"{enc.replace(' ', '-')}-{q}")
             os.makedirs(out)
-            if enc == "cjpeg":
+            if enc in cjpeg_flags:
                 for r in refs:
                     start = time.perf_counter()
                     with open(os.path.join(out, os.path.basename(r)[:-4] + ".jpg"), "wb") as fh:
-                        subprocess.run(["cjpeg", "-quality", str(q), "-optimize", "-progressive", r[:-4] + ".ppm"], stdout=fh, check=True)
+                        subprocess.run(["cjpeg", "-quality", str(q), *cjpeg_flags[enc], r[:-4] + ".ppm"], stdout=fh, check=True)
                     rows.append((enc, q, os.path.join(out, os.path.basename(r)[:-4] + ".jpg"), r, (time.perf_counter() - start) * 1000))
+            elif enc == "sharp":
+                # Encode time is not separable from sharp's PNG decode here, so it is not reported.
+                subprocess.run(["node", "bench/peers/sharp.mjs", ref, out, "a", "jpeg", "1", "", str(q)], check=True,
+                               env={**os.environ, "UV_THREADPOOL_SIZE": "1"})
+                for r in refs:
+                    rows.append((enc, q, os.path.join(out, os.path.basename(r)[:-4] + ".jpg"), r, None))
             else:
                 report = json.loads(subprocess.run([cli, *refs, "-o", out, "--to", "jpeg", "--quality", str(q), "--jpeg-effort", enc.split()[1],
                                                     "--jobs", "1", "--json"], capture_output=True, text=True, check=True).stdout)
@@ -416,19 +434,24 @@ def encoder_sweep():
     scored = score([(r[3], r[2]) for r in rows])
     for enc, q, path, r, ms in rows:
         e = data["encoders"].setdefault(enc, {})
-        e.setdefault(os.path.basename(r), []).append({"q": q, "bytes": os.path.getsize(path), "score": scored[path].get("score"), "ms": round(ms, 1)})
+        e.setdefault(os.path.basename(r), []).append({"q": q, "bytes": os.path.getsize(path), "score": scored[path].get("score"), "ms": None if ms is None else round(ms, 1)})
     data["matched"] = {}
-    for target in (70, 80, 90):
-        for enc in ("imgbatch balanced", "imgbatch fast"):
-            ratios = []
-            for photo, points in data["encoders"][enc].items():
-                mine = interpolate([(p["score"], p["bytes"]) for p in points if p["score"] is not None], target)
-                theirs = interpolate([(p["score"], p["bytes"]) for p in data["encoders"]["cjpeg"][photo] if p["score"] is not None], target)
-                if mine and theirs:
-                    ratios.append(mine / theirs)
-            data["matched"][f"{enc} @ {target}"] = {"ratio": round(math.exp(statistics.mean(map(math.log, ratios))), 3) if ratios else None,
-                                                   "photos": len(ratios)}
+    for peer in ("cjpeg", "cjpeg plain", "sharp"):
+        for target in (70, 80, 90):
+            for enc in SWEEP_OURS:
+                ratios = []
+                for photo, points in data["encoders"][enc].items():
+                    mine = interpolate([(p["score"], p["bytes"]) for p in points if p["score"] is not None], target)
+                    theirs = interpolate([(p["score"], p["bytes"]) for p in data["encoders"][peer][photo] if p["score"] is not None], target)
+                    if mine and theirs:
+                        ratios.append(mine / theirs)
+                data["matched"][f"{enc} / {peer} @ {target}"] = {
+                    "ratio": round(math.exp(statistics.mean(map(math.log, ratios))), 3) if ratios else None, "photos": len(ratios)}
     return data
+
+
+# Our encoder efforts in the sweep, the default first.
+SWEEP_OURS = ("imgbatch fast", "imgbatch balanced", "imgbatch smallest")
 
 
 if not args.no_sweep:

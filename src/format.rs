@@ -138,7 +138,7 @@ pub static FORMATS: [FormatInfo; 17] = [
     )
     .encodes(false, true, true, true)
     .lossy()
-    .note("photos; trellis-quantised (mozjpeg-rs), progressive optional"),
+    .note("photos; mozjpeg-rs, fast by default, trellis at higher effort"),
     row(
         Format::Png,
         "png",

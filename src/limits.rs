@@ -89,8 +89,8 @@ impl Limits {
     pub fn check_text_chunk(&self, inflated: u64) -> Result<()> {
         if inflated > self.max_text_chunk {
             return Err(Error::limit(format!(
-                "a PNG text chunk inflates past {} bytes, over the {}-byte limit (decompression bomb)",
-                self.max_text_chunk, self.max_text_chunk
+                "a PNG text chunk inflates to at least {inflated} bytes, over the {}-byte limit (decompression bomb)",
+                self.max_text_chunk
             )));
         }
         Ok(())

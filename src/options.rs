@@ -99,7 +99,9 @@ impl Job {
 pub struct EncodeOptions {
     /// Lossy quality 1-100 (JPEG, AVIF). Default 82.
     pub quality: u8,
-    /// Progressive JPEG (smaller, renders coarse-to-fine). Default on.
+    /// Progressive JPEG (renders coarse-to-fine). Default off: at photo qualities it saves
+    /// at most 2% on top of trellis and costs 1.8x its encode time, and without trellis it
+    /// makes files larger (BENCHMARKS.md, "JPEG encoder vs cjpeg").
     pub progressive: bool,
     pub chroma: ChromaSubsampling,
     pub jpeg_preset: JpegPreset,
@@ -113,7 +115,7 @@ impl Default for EncodeOptions {
     fn default() -> Self {
         EncodeOptions {
             quality: 82,
-            progressive: true,
+            progressive: false,
             chroma: ChromaSubsampling::default(),
             jpeg_preset: JpegPreset::default(),
             png_compression: PngCompression::default(),
@@ -135,17 +137,32 @@ pub enum ChromaSubsampling {
     S444,
 }
 
-/// JPEG encoder effort.
+/// JPEG encoder effort. The default is the fastest: encoding is most of a conversion's time,
+/// and trellis buys about a tenth of the bytes for several times the encode time.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JpegPreset {
-    /// No trellis, no Huffman optimisation: several times faster, files ~15% larger.
-    Fast,
-    /// Trellis quantisation, optimised Huffman tables, deringing.
+    /// mozjpeg's quantisation tables and optimised Huffman tables, no trellis.
     #[default]
+    Fast,
+    /// Adds trellis quantisation and deringing: about 10% smaller, about 4x the encode time.
     Balanced,
-    /// Balanced plus scan optimisation: a little smaller, slower.
+    /// Balanced, progressive, with scan optimisation: a little smaller again, about 8x.
     Smallest,
+}
+
+impl FromStr for JpegPreset {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "fast" => Ok(JpegPreset::Fast),
+            "balanced" => Ok(JpegPreset::Balanced),
+            "smallest" => Ok(JpegPreset::Smallest),
+            other => Err(Error::invalid_options(format!(
+                "unknown JPEG effort '{other}' (fast, balanced, smallest)"
+            ))),
+        }
+    }
 }
 
 /// PNG deflate effort, from fastest to smallest.

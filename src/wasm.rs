@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use crate::{Error, Format, Job, Output};
+use crate::{Error, Format, Job, JpegPreset, Output};
 
 /// The options the page sends: the short text forms the UI shows (`"2048"`,
 /// `"800x600:cover"`, `"#ffffff"`), turned into a [`Job`] by the engine's own parsers.
@@ -17,6 +17,9 @@ struct WebOptions {
     format: String,
     quality: u8,
     progressive: bool,
+    /// "fast", "balanced" or "smallest", read by the engine's own serde names.
+    #[serde(rename = "jpegEffort")]
+    jpeg_effort: JpegPreset,
     sizes: Vec<String>,
     filter: String,
     enlarge: bool,
@@ -36,6 +39,7 @@ impl Default for WebOptions {
             format: "jpeg".into(),
             quality: job.encode.quality,
             progressive: job.encode.progressive,
+            jpeg_effort: job.encode.jpeg_preset,
             sizes: Vec::new(),
             filter: "lanczos3".into(),
             enlarge: false,
@@ -55,6 +59,7 @@ fn job_from(options: &str) -> Result<Job, Error> {
     let mut job = Job::new(format);
     job.encode.quality = web.quality;
     job.encode.progressive = web.progressive;
+    job.encode.jpeg_preset = web.jpeg_effort;
     job.sizes = web
         .sizes
         .iter()

@@ -1,6 +1,6 @@
 // The page's side of the engine: picks the threaded engine or the fallback pool, hands jobs
 // to workers as they have room, and recovers when a worker dies. The main thread never
-// loads wasm. Every request can be cancelled; terminate-and-respawn is the recovery path.
+// loads wasm. Cancelling drops the queued files; terminate-and-respawn is the recovery path.
 import { MSG } from './protocol.js';
 
 const START_TIMEOUT_MS = 60_000;
@@ -244,7 +244,7 @@ class Engine {
     } catch (e) {
       this.bridges.splice(index, 1);
       if (this.bridges.length === 0) {
-        for (const job of run.queue.splice(0)) this.record(job, { status: 'failed', error: { code: 'internal', message: `the engine could not restart: ${e.message}` }, outputs: [], inputBytes: job.file.size, ms: 0 });
+        for (const job of run?.queue.splice(0) ?? []) this.record(job, { status: 'failed', error: { code: 'internal', message: `the engine could not restart: ${e.message}` }, outputs: [], inputBytes: job.file.size, ms: 0 });
       }
     }
     if (this.run) this.dispatch();

@@ -6,7 +6,7 @@
 //   imgbatch.engineInfo()                     { mode, reason, threads, workers, peakWasmBytes, build, formats }
 //   Page URL options: ?threads=N (pool size or worker count), ?engine=fallback (no threads)
 //   await imgbatch.convert(files, options)    files: FileList | File[] | [{ file, path }]
-//       options: { format, quality, targetSize: '500K' (lossy formats), progressive, sizes: ['2048', '320x320:cover', ...],
+//       options: { format, quality, jpegEffort: 'fast'|'balanced'|'smallest', targetSize: '500K' (lossy formats), progressive, sizes: ['2048', '320x320:cover', ...],
 //                  filter, enlarge, metadata: 'strip'|'strip-gps'|'keep',
 //                  color: 'keep'|'srgb', background: '#rrggbb' }
 //       resolves with one result per file, in order:
@@ -19,7 +19,7 @@ import { downloadZip, saveToFolder, zipStream } from './zip.js';
 
 const $ = (id) => document.getElementById(id);
 const SETTINGS_KEY = 'imgbatch.settings.v1';
-const CONTROLS = ['format', 'quality', 'target-size', 'resize', 'custom-size', 'fit', 'extra-sizes', 'metadata', 'color', 'background'];
+const CONTROLS = ['format', 'quality', 'jpeg-effort', 'target-size', 'resize', 'custom-size', 'fit', 'extra-sizes', 'metadata', 'color', 'background'];
 
 const items = []; // { key, file, path, row, result }
 let engine = null;
@@ -28,10 +28,11 @@ let lastResults = [];
 
 // ---------------------------------------------------------------- formatting helpers
 
+// SI units (1 KB = 1,000 bytes), as the engine's sizes and the "Max file size" field use.
 function formatBytes(n) {
-  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(1)} GB`;
-  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MB`;
-  if (n >= 1 << 10) return `${Math.round(n / 1024)} KB`;
+  if (n >= 1e9) return `${(n / 1e9).toFixed(1)} GB`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
+  if (n >= 1e3) return `${Math.round(n / 1e3)} KB`;
   return `${n} B`;
 }
 
@@ -65,6 +66,7 @@ function readOptions() {
   return {
     format: $('format').value,
     quality: Number($('quality').value),
+    jpegEffort: $('jpeg-effort').value,
     targetSize: format?.lossy ? $('target-size').value.trim() : '',
     sizes: all.length === 1 && all[0] === 'orig' ? [] : all,
     metadata: $('metadata').value,
@@ -102,6 +104,7 @@ function updateOptionFields() {
   const format = engine?.info().formats.find((f) => f.id === $('format').value);
   $('quality-field').hidden = !format?.lossy;
   $('target-size-field').hidden = !format?.lossy;
+  $('jpeg-effort-field').hidden = format?.id !== 'jpeg';
   $('quality-value').value = $('quality').value;
   $('background-field').hidden = Boolean(format?.alpha) && !$('resize').value.includes('contain') && $('fit').value !== 'contain';
   const custom = $('resize').value === 'custom';

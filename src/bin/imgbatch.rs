@@ -51,15 +51,22 @@ struct Args {
     /// lowered as far as needed, never raised above --quality. Lossy formats only.
     #[arg(long, value_name = "SIZE", value_parser = parse_engine::<imgbatch::ByteSize>)]
     target_size: Option<imgbatch::ByteSize>,
-    /// Write baseline (non-progressive) JPEG.
+    /// Write progressive JPEG (renders coarse-to-fine; about 1.8x the encode time for at
+    /// most 2% fewer bytes). Baseline by default.
     #[arg(long)]
+    progressive: bool,
+    /// Baseline JPEG, the default now; still accepted so scripts written when progressive was
+    /// the default keep working.
+    #[arg(long, hide = true, conflicts_with = "progressive")]
     baseline: bool,
     /// JPEG chroma subsampling.
     #[arg(long, default_value = "420", value_parser = ["420", "422", "444"])]
     chroma: String,
-    /// JPEG encoder effort.
-    #[arg(long, default_value = "balanced", value_parser = ["fast", "balanced", "smallest"])]
-    jpeg_effort: String,
+    /// JPEG encoder effort. fast: no trellis, the quickest. balanced: trellis quantisation,
+    /// about 10% smaller files for about 4x the encode time. smallest: balanced plus
+    /// progressive scans, a little smaller again for about 8x.
+    #[arg(long, default_value = "fast", value_parser = parse_engine::<JpegPreset>)]
+    jpeg_effort: JpegPreset,
     /// AVIF encoder speed: 1 (smallest, slowest) to 10 (fastest).
     #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u8).range(1..=10))]
     avif_speed: u8,
@@ -148,17 +155,13 @@ fn job_from(args: &Args) -> Result<Job, String> {
         format: args.to,
         encode: EncodeOptions {
             quality: args.quality,
-            progressive: !args.baseline,
+            progressive: args.progressive,
             chroma: match args.chroma.as_str() {
                 "422" => ChromaSubsampling::S422,
                 "444" => ChromaSubsampling::S444,
                 _ => ChromaSubsampling::S420,
             },
-            jpeg_preset: match args.jpeg_effort.as_str() {
-                "fast" => JpegPreset::Fast,
-                "smallest" => JpegPreset::Smallest,
-                _ => JpegPreset::Balanced,
-            },
+            jpeg_preset: args.jpeg_effort,
             png_compression: match args.png_compression.as_str() {
                 "fastest" => PngCompression::Fastest,
                 "balanced" => PngCompression::Balanced,

@@ -1,5 +1,6 @@
-//! JPEG output through mozjpeg-rs: trellis quantisation and optimised Huffman tables by
-//! default, which image-rs's baseline 4:2:2 encoder lacks.
+//! JPEG output through mozjpeg-rs: mozjpeg's quantisation tables and optimised Huffman tables
+//! at every effort, trellis quantisation from `balanced` up (image-rs's baseline 4:2:2
+//! encoder has neither).
 
 use mozjpeg_rs::{Encoder, Preset, Subsampling};
 
@@ -22,7 +23,13 @@ pub fn encode(pixels: &Pixels, options: &EncodeOptions, metadata: &Metadata) -> 
     let mut encoder = Encoder::new(preset)
         .quality(options.quality)
         .progressive(options.progressive || options.jpeg_preset == JpegPreset::Smallest)
-        .subsampling(subsampling);
+        .subsampling(subsampling)
+        // Optimised Huffman tables cost one more pass over the coefficients, a few percent of
+        // the encode, and save 5-10% of the bytes; BaselineFastest leaves them off.
+        .optimize_huffman(true)
+        // zenyuv's colour conversion (SIMD128 in wasm, AVX2 natively) instead of the scalar
+        // port of C mozjpeg's: ±1 rounding, invisible, and the same in every wasm engine.
+        .fast_color(true);
     if let Some(icc) = &metadata.icc {
         encoder = encoder.icc_profile(icc.clone());
     }

@@ -192,16 +192,28 @@ test('the colour choice reaches the engine: an sRGB conversion in wasm matches t
   await page.close();
 });
 
-test('AVIF written in wasm comes back close through the browser\'s own decoder', async () => {
+test('JPEG at every effort and AVIF written in wasm come back close through the browser\'s own decoder', async () => {
   const { page } = await openPage(isolated);
   const photo = [corpusFile(conversionSet.find((p) => /\.jpe?g$/i.test(p)))];
   const sizes = ['512'];
   const [png] = await convertInPage(page, photo, { format: 'png', sizes }, { withBytes: true });
-  const [avif] = await convertInPage(page, photo, { format: 'avif', sizes }, { withBytes: true });
-  for (const r of [png, avif]) assert.equal(r.status, 'converted', JSON.stringify(r.error));
-  assert.equal(avif.outputs[0].name.split('.').pop(), 'avif');
-  // Mean squared error of the AVIF against the PNG, both decoded by Chromium (dav1d).
-  const mse = await page.evaluate(async ([reference, output]) => {
+  const variants = [
+    { format: 'jpeg' },
+    { format: 'jpeg', jpegEffort: 'balanced' },
+    { format: 'jpeg', jpegEffort: 'smallest' },
+    { format: 'avif' },
+  ];
+  const outputs = [];
+  for (const options of variants) {
+    const [r] = await convertInPage(page, photo, { ...options, sizes }, { withBytes: true });
+    assert.equal(r.status, 'converted', JSON.stringify(r.error));
+    assert.equal(r.outputs[0].name.split('.').pop(), options.format === 'jpeg' ? 'jpg' : 'avif');
+    outputs.push(r.outputs[0].data);
+  }
+  // The effort reaches the engine: each JPEG effort writes different bytes.
+  assert.equal(new Set(outputs.slice(0, 3)).size, 3, 'JPEG efforts gave identical files');
+  // Mean squared error of each output against the PNG, both decoded by Chromium (libjpeg-turbo, dav1d).
+  const mses = await page.evaluate(async ([reference, outputs]) => {
     const rgba = async (b64) => {
       const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
       const bitmap = await createImageBitmap(new Blob([bytes]), { colorSpaceConversion: 'none' });
@@ -209,14 +221,21 @@ test('AVIF written in wasm comes back close through the browser\'s own decoder',
       ctx.drawImage(bitmap, 0, 0);
       return ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
     };
-    const [a, b] = [await rgba(reference), await rgba(output)];
-    if (a.length !== b.length) return -1;
-    let sum = 0;
-    for (let i = 0; i < a.length; i++) if (i % 4 !== 3) sum += (a[i] - b[i]) ** 2;
-    return sum / (a.length * 0.75);
-  }, [png.outputs[0].data, avif.outputs[0].data]);
-  const psnr = 10 * Math.log10((255 * 255) / mse);
-  assert.ok(mse >= 0 && psnr >= 32, `AVIF: ${psnr.toFixed(2)} dB`);
+    const a = await rgba(reference);
+    const result = [];
+    for (const output of outputs) {
+      const b = await rgba(output);
+      if (a.length !== b.length) { result.push(-1); continue; }
+      let sum = 0;
+      for (let i = 0; i < a.length; i++) if (i % 4 !== 3) sum += (a[i] - b[i]) ** 2;
+      result.push(sum / (a.length * 0.75));
+    }
+    return result;
+  }, [png.outputs[0].data, outputs]);
+  mses.forEach((mse, i) => {
+    const psnr = 10 * Math.log10((255 * 255) / mse);
+    assert.ok(mse >= 0 && psnr >= 32, `${JSON.stringify(variants[i])}: ${psnr.toFixed(2)} dB`);
+  });
   await page.close();
 });
 
