@@ -36,6 +36,8 @@ pub use batch::{
     BatchOptions, BatchSummary, CancelToken, Event, FileResult, MemorySource, Source, run_batch,
 };
 pub use codecs::Header;
+#[cfg(not(target_arch = "wasm32"))]
+pub use codecs::av1_child::{AV1_WORKER_ARG, isolate_av1, serve_av1_worker_if_asked};
 pub use container::frame_count;
 pub use error::{Error, ErrorKind, Result};
 pub use format::{FORMATS, Format, FormatInfo, decodable, encodable};

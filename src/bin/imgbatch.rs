@@ -119,6 +119,10 @@ fn parse_engine<T: std::str::FromStr<Err = Error>>(s: &str) -> Result<T, String>
 }
 
 fn main() -> ExitCode {
+    // This same program, started by itself to decode one AV1 picture (see `isolate_av1`).
+    if let Some(code) = imgbatch::serve_av1_worker_if_asked() {
+        return code;
+    }
     let args = Args::parse();
     match run(&args) {
         Ok(code) => code,
@@ -305,6 +309,11 @@ struct Report {
 
 fn run(args: &Args) -> Result<ExitCode, String> {
     let job = job_from(args)?;
+    // rav1d panics on some corrupt AVIFs inside its `extern "C"` API, where a panic aborts
+    // the process: decode AV1 in a child of our own, so that costs one file (issue 16).
+    let me = std::env::current_exe()
+        .map_err(|e| format!("cannot find this program to decode AVIF with: {e}"))?;
+    imgbatch::isolate_av1(me).map_err(|e| e.message())?;
     let several = job.sizes.len() > 1;
     let template = Template::new(args.name.clone().unwrap_or_else(|| {
         if several {

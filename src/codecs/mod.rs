@@ -3,6 +3,8 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 mod av1;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) mod av1_child;
 mod avif;
 pub(crate) mod heif;
 mod jpeg;
