@@ -6,9 +6,10 @@ mod xmp;
 
 use crate::format::FormatInfo;
 use crate::options::MetadataPolicy;
+use crate::pipeline::Note;
 
 use exif::{remove_exif_gps, reset_exif_orientation};
-use xmp::{remove_xmp_location, reset_xmp_orientation};
+use xmp::{Unreadable, remove_xmp_location, reset_xmp_orientation};
 
 pub use exif::exif_orientation;
 pub(crate) use tiff::tiff_ifd0_value;
@@ -37,12 +38,14 @@ impl Metadata {
         }
     }
 
-    /// What goes into an output of `format` under `policy`. The pixels are already upright,
-    /// so every orientation tag carried along is reset to 1 ("upright"); a stale tag would
-    /// make viewers rotate the image a second time.
-    pub fn for_output(&self, policy: MetadataPolicy, format: &FormatInfo) -> Metadata {
+    /// What goes into an output of `format` under `policy`, and a note for each block left
+    /// out because its location could not be removed safely. The pixels are already
+    /// upright, so every orientation tag carried along is reset to 1 ("upright"); a stale tag
+    /// would make viewers rotate the image a second time.
+    pub fn for_output(&self, policy: MetadataPolicy, format: &FormatInfo) -> (Metadata, Vec<Note>) {
         let icc = self.icc.clone().filter(|_| format.icc);
-        match policy {
+        let mut notes = Vec::new();
+        let metadata = match policy {
             MetadataPolicy::Strip => Metadata {
                 icc,
                 exif: None,
@@ -50,33 +53,46 @@ impl Metadata {
             },
             MetadataPolicy::Keep | MetadataPolicy::StripGps => {
                 let without_location = policy == MetadataPolicy::StripGps;
+                let exif = self
+                    .exif
+                    .clone()
+                    .filter(|_| format.exif)
+                    .and_then(|mut exif| {
+                        reset_exif_orientation(&mut exif);
+                        // EXIF whose GPS block cannot be removed safely is dropped whole: the
+                        // location must never survive by accident.
+                        if without_location && !remove_exif_gps(&mut exif) {
+                            notes.push(Note::MetadataDropped {
+                                block: "EXIF".into(),
+                                reason: "its GPS block could not be located safely".into(),
+                            });
+                            return None;
+                        }
+                        Some(exif)
+                    });
+                let xmp = self.xmp.as_deref().filter(|_| format.xmp).and_then(|xmp| {
+                    if !without_location {
+                        return Some(xmp.to_vec());
+                    }
+                    // So is XMP that does not parse: a reader more lenient than ours could
+                    // still find the location in it.
+                    remove_xmp_location(xmp)
+                        .map_err(|Unreadable(reason)| {
+                            notes.push(Note::MetadataDropped {
+                                block: "XMP".into(),
+                                reason: format!("it is not well-formed XML ({reason})"),
+                            })
+                        })
+                        .ok()
+                });
                 Metadata {
                     icc,
-                    exif: self
-                        .exif
-                        .clone()
-                        .filter(|_| format.exif)
-                        .and_then(|mut exif| {
-                            reset_exif_orientation(&mut exif);
-                            // EXIF whose GPS block cannot be removed safely is dropped whole:
-                            // the location must never survive by accident.
-                            (!without_location || remove_exif_gps(&mut exif)).then_some(exif)
-                        }),
-                    xmp: self
-                        .xmp
-                        .as_deref()
-                        .filter(|_| format.xmp)
-                        .and_then(|xmp| {
-                            if without_location {
-                                remove_xmp_location(xmp)
-                            } else {
-                                Some(xmp.to_vec())
-                            }
-                        })
-                        .map(|xmp| reset_xmp_orientation(&xmp)),
+                    exif,
+                    xmp: xmp.map(|xmp| reset_xmp_orientation(&xmp)),
                 }
             }
-        }
+        };
+        (metadata, notes)
     }
 }
 
