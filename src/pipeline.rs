@@ -69,6 +69,9 @@ pub enum Note {
     FittedToFormat { max_side: u32 },
     /// The embedded colour profile could not be used; colours are as decoded.
     ColorProfileIgnored { reason: String },
+    /// Under `strip-gps`, a metadata block was left out whole: the location in it could not
+    /// be removed safely.
+    MetadataDropped { block: String, reason: String },
     /// The quality was lowered to meet the target file size.
     QualityForTargetSize {
         quality: u8,
@@ -89,6 +92,9 @@ impl std::fmt::Display for Note {
             }
             Note::ColorProfileIgnored { reason } => {
                 write!(f, "colour profile not applied: {reason}")
+            }
+            Note::MetadataDropped { block, reason } => {
+                write!(f, "{block} left out so no location leaks: {reason}")
             }
             Note::QualityForTargetSize {
                 quality,
@@ -278,11 +284,12 @@ fn encode_all<S: Sample>(
     job: &Job,
 ) -> Result<Vec<Output>> {
     let info = job.format.info();
-    let metadata = metadata.for_output(job.metadata, info);
+    let (metadata, metadata_notes) = metadata.for_output(job.metadata, info);
     sizes(job)
         .iter()
         .map(|spec| {
             let mut notes = source_notes.to_vec();
+            notes.extend(metadata_notes.iter().cloned());
             let plan = Plan::new(full.0, full.1, spec, job.enlarge, info.max_side)
                 .on_source(full, (source.width, source.height));
             if plan.capped {
