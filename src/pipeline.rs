@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::limits::Limits;
 use crate::metadata::Metadata;
-use crate::options::{ByteSize, ColorPolicy, Job, ResizeSpec};
+use crate::options::{ByteSize, ColorPolicy, Job};
 use crate::pixels::{Pixels, Sample, SourcePixels};
 use crate::resize::{self, Plan};
 
@@ -140,14 +140,6 @@ pub fn inspect(bytes: &[u8], limits: &Limits) -> Result<SourceInfo> {
     })
 }
 
-fn sizes(job: &Job) -> &[ResizeSpec] {
-    if job.sizes.is_empty() {
-        &[ResizeSpec::Original]
-    } else {
-        &job.sizes
-    }
-}
-
 /// Estimated peak memory to convert a file with this header: the input, the decoder's
 /// buffer, the working copy and its rotated copy, and per output the resized image, its
 /// flattened copy and the encoder's working set; twice as much where 16-bit samples are
@@ -162,7 +154,8 @@ pub fn estimate_peak_memory(header: &Header, input_bytes: u64, job: &Job) -> u64
         4
     };
     let max_side = info.max_side;
-    let outputs: u64 = sizes(job)
+    let outputs: u64 = job
+        .output_sizes()
         .iter()
         .map(|spec| {
             let (cw, ch) = Plan::new(w, h, spec, job.enlarge, max_side).canvas;
@@ -246,7 +239,7 @@ fn encode_all<S: Sample>(
 ) -> Result<Vec<Output>> {
     let info = job.format.info();
     let metadata = metadata.for_output(job.metadata, info);
-    sizes(job)
+    job.output_sizes()
         .iter()
         .map(|spec| {
             let mut notes = source_notes.to_vec();
