@@ -8,7 +8,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use web_time::Instant;
 
 use crate::error::{Error, Result};
-use crate::options::Job;
+use crate::options::{Job, ResizeSpec};
 use crate::pipeline::{self, Output};
 
 /// One input of a batch. Bytes are read only when the scheduler is about to admit the file,
@@ -17,6 +17,13 @@ pub trait Source: Send + Sync {
     /// How reports name the file (a relative path in the CLI, a file name in the browser).
     fn name(&self) -> &str;
     fn read(&self) -> Result<Vec<u8>>;
+    /// Which of the job's outputs (one per size, in order: `sizes`) this file still needs,
+    /// asked before its bytes are read. Default: all. A caller resuming a batch answers
+    /// `false` for outputs it already has; a file that needs none is finished as skipped
+    /// without being read or decoded, which is what makes a resumed run fast.
+    fn wanted(&self, sizes: &[ResizeSpec]) -> Vec<bool> {
+        vec![true; sizes.len()]
+    }
 }
 
 /// An in-memory source, for tests and for callers that already hold the bytes.
@@ -76,7 +83,18 @@ pub struct FileResult {
     pub name: String,
     pub input_bytes: u64,
     pub elapsed_ms: f64,
+    /// Outputs `outcome` holds, in order.
     pub outcome: Result<Vec<Output>>,
+    /// Positions in the job's sizes of the outputs the source did not want
+    /// ([`Source::wanted`]); `outcome` holds the others.
+    pub not_wanted: Vec<usize>,
+}
+
+impl FileResult {
+    /// True when the source wanted none of its outputs: nothing was read or converted.
+    pub fn is_skipped(&self) -> bool {
+        !self.not_wanted.is_empty() && matches!(&self.outcome, Ok(outputs) if outputs.is_empty())
+    }
 }
 
 pub enum Event {
@@ -91,6 +109,8 @@ pub struct BatchSummary {
     pub converted: usize,
     pub failed: usize,
     pub cancelled: usize,
+    /// Files whose outputs were all unwanted ([`Source::wanted`]).
+    pub skipped: usize,
     pub input_bytes: u64,
     pub output_bytes: u64,
 }
@@ -120,6 +140,7 @@ pub fn run_batch<S: Source>(
         if let Ok(mut s) = summary.lock() {
             s.input_bytes += result.input_bytes;
             match &result.outcome {
+                _ if result.is_skipped() => s.skipped += 1,
                 Ok(outputs) => {
                     s.converted += 1;
                     s.output_bytes += outputs.iter().map(|o| o.bytes.len() as u64).sum::<u64>();
@@ -134,13 +155,41 @@ pub fn run_batch<S: Source>(
     rayon::in_place_scope(|scope| {
         for (index, source) in sources.iter().enumerate() {
             let name = source.name().to_string();
+            let all_sizes = job.output_sizes();
+            let wanted = source.wanted(all_sizes);
+            // A short answer wants the rest: only an explicit `false` leaves an output out.
+            let not_wanted: Vec<usize> = (0..all_sizes.len())
+                .filter(|&i| wanted.get(i) == Some(&false))
+                .collect();
             let failed = |error: Error, input_bytes: u64| FileResult {
                 index,
                 name: name.clone(),
                 input_bytes,
                 elapsed_ms: 0.0,
                 outcome: Err(error),
+                not_wanted: not_wanted.clone(),
             };
+            if not_wanted.len() == all_sizes.len() {
+                finish(FileResult {
+                    index,
+                    name,
+                    input_bytes: 0,
+                    elapsed_ms: 0.0,
+                    outcome: Ok(Vec::new()),
+                    not_wanted,
+                });
+                continue;
+            }
+            // The outputs still wanted, as a job of their own: the engine never makes (or
+            // decodes for) an output nobody asked for. Owned, because the task outlives
+            // this loop iteration.
+            let partial = (!not_wanted.is_empty()).then(|| Job {
+                sizes: (0..all_sizes.len())
+                    .filter(|i| !not_wanted.contains(i))
+                    .map(|i| all_sizes[i])
+                    .collect(),
+                ..job.clone()
+            });
             // Wait for a free slot before reading, so at most one file waits in memory.
             let mut guard = wait_until(&state, &room, |s| s.files < concurrency);
             drop(guard.take());
@@ -156,7 +205,7 @@ pub fn run_batch<S: Source>(
                 }
             };
             let input_bytes = bytes.len() as u64;
-            let estimate = match pipeline::estimate(&bytes, job) {
+            let estimate = match pipeline::estimate(&bytes, partial.as_ref().unwrap_or(job)) {
                 Ok(estimate) => estimate.min(options.memory_budget),
                 Err(e) => {
                     finish(failed(e, input_bytes));
@@ -178,6 +227,7 @@ pub fn run_batch<S: Source>(
             });
             let (state, room, finish, cancel) = (&state, &room, &finish, cancel);
             scope.spawn(move |_| {
+                let job = partial.as_ref().unwrap_or(job);
                 let started = Instant::now();
                 let outcome = if cancel.is_cancelled() {
                     Err(Error::cancelled())
@@ -205,6 +255,7 @@ pub fn run_batch<S: Source>(
                     input_bytes,
                     elapsed_ms,
                     outcome,
+                    not_wanted,
                 });
                 if let Ok(mut s) = state.lock() {
                     s.files -= 1;

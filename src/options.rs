@@ -57,6 +57,16 @@ impl Job {
         }
     }
 
+    /// The sizes this job makes, one output each: its own, or the source size when it
+    /// names none.
+    pub fn output_sizes(&self) -> &[ResizeSpec] {
+        if self.sizes.is_empty() {
+            &[ResizeSpec::Original]
+        } else {
+            &self.sizes
+        }
+    }
+
     /// Rejects contradictory or out-of-range settings before any file is touched.
     pub fn validate(&self) -> Result<()> {
         let info = self.format.info();

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::limits::Limits;
 use crate::metadata::Metadata;
-use crate::options::{ByteSize, ColorPolicy, Job, ResizeSpec};
+use crate::options::{ByteSize, ColorPolicy, Job};
 use crate::pixels::{Pixels, Sample, SourcePixels};
 use crate::resize::{self, Plan};
 
@@ -146,14 +146,6 @@ pub fn inspect(bytes: &[u8], limits: &Limits) -> Result<SourceInfo> {
     })
 }
 
-fn sizes(job: &Job) -> &[ResizeSpec] {
-    if job.sizes.is_empty() {
-        &[ResizeSpec::Original]
-    } else {
-        &job.sizes
-    }
-}
-
 /// Estimated peak memory to convert a file with this header: the input, the decoder's
 /// buffer, the working copy and its rotated copy, and per output the resized image, its
 /// flattened copy and the encoder's working set; twice as much where 16-bit samples are
@@ -168,7 +160,8 @@ pub fn estimate_peak_memory(header: &Header, input_bytes: u64, job: &Job) -> u64
         4
     };
     let max_side = info.max_side;
-    let outputs: u64 = sizes(job)
+    let outputs: u64 = job
+        .output_sizes()
         .iter()
         .map(|spec| {
             let (cw, ch) = Plan::new(w, h, spec, job.enlarge, max_side).canvas;
@@ -249,7 +242,7 @@ fn shrink_on_load((w, h): (u32, u32), job: &Job) -> u32 {
     [8, 4, 2]
         .into_iter()
         .find(|&k| {
-            sizes(job).iter().all(|spec| {
+            job.output_sizes().iter().all(|spec| {
                 let plan = Plan::new(w, h, spec, job.enlarge, max_side);
                 let (_, _, cw, ch) = plan.crop;
                 (cw / f64::from(k)).floor() >= f64::from(plan.scaled.0)
@@ -285,7 +278,7 @@ fn encode_all<S: Sample>(
 ) -> Result<Vec<Output>> {
     let info = job.format.info();
     let (metadata, metadata_notes) = metadata.for_output(job.metadata, info);
-    sizes(job)
+    job.output_sizes()
         .iter()
         .map(|spec| {
             let mut notes = source_notes.to_vec();

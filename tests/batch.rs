@@ -154,3 +154,78 @@ fn an_invalid_job_is_refused_before_any_file() {
     .unwrap_err();
     assert_eq!(err.code(), "invalid-options");
 }
+
+/// A source that wants only some of its outputs, and counts how often it is read.
+struct Partly {
+    bytes: Vec<u8>,
+    wanted: Vec<bool>,
+    reads: AtomicUsize,
+}
+
+impl imgbatch::Source for Partly {
+    fn name(&self) -> &str {
+        "partly.jpg"
+    }
+    fn read(&self) -> imgbatch::Result<Vec<u8>> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        Ok(self.bytes.clone())
+    }
+    fn wanted(&self, sizes: &[ResizeSpec]) -> Vec<bool> {
+        assert_eq!(sizes.len(), self.wanted.len());
+        self.wanted.clone()
+    }
+}
+
+#[test]
+fn only_wanted_outputs_are_made_and_a_file_wanting_none_is_never_read() {
+    let photo = common::read("exif-orientation-examples/Landscape_1.jpg");
+    let job = Job {
+        sizes: vec![
+            ResizeSpec::LongEdge { px: 256 },
+            ResizeSpec::LongEdge { px: 128 },
+            ResizeSpec::LongEdge { px: 64 },
+        ],
+        ..Job::new(Format::Jpeg)
+    };
+    let sources = [
+        Partly {
+            bytes: photo.clone(),
+            wanted: vec![false, true, false],
+            reads: AtomicUsize::new(0),
+        },
+        Partly {
+            bytes: photo,
+            wanted: vec![false; 3],
+            reads: AtomicUsize::new(0),
+        },
+    ];
+    let results = Mutex::new(Vec::new());
+    let summary = run_batch(
+        &sources,
+        &job,
+        &BatchOptions::default(),
+        &CancelToken::new(),
+        &|event| {
+            if let Event::Finished(result) = event {
+                results.lock().unwrap().push(result);
+            }
+        },
+    )
+    .unwrap();
+    let mut results = results.into_inner().unwrap();
+    results.sort_by_key(|r| r.index);
+
+    let outputs = results[0].outcome.as_ref().unwrap();
+    assert_eq!(
+        outputs.iter().map(|o| o.label.as_str()).collect::<Vec<_>>(),
+        ["128"]
+    );
+    assert_eq!(outputs[0].width.max(outputs[0].height), 128);
+    assert_eq!(results[0].not_wanted, [0, 2]);
+    assert!(!results[0].is_skipped());
+
+    assert!(results[1].is_skipped());
+    assert_eq!(results[1].not_wanted, [0, 1, 2]);
+    assert_eq!(sources[1].reads.load(Ordering::SeqCst), 0, "not read");
+    assert_eq!((summary.converted, summary.skipped), (1, 1));
+}

@@ -3,26 +3,10 @@
 
 mod common;
 
+use common::{copy, imgbatch};
+
 use std::fs;
 use std::path::Path;
-use std::process::Command;
-
-fn imgbatch(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_imgbatch"))
-        .args(args)
-        .output()
-        .expect("imgbatch runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn copy(from: &str, to: &Path) {
-    fs::create_dir_all(to.parent().unwrap()).unwrap();
-    fs::write(to, common::read(from)).unwrap();
-}
 
 /// photos/ with a nested folder, a truncated JPEG, a bomb, a text file and a HEIC we
 /// recognise but cannot read yet.

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{ErrorKind, IsTerminal, Read, Write};
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -99,6 +99,10 @@ struct Args {
     /// Replace existing output files (without it they are refused, never clobbered).
     #[arg(long)]
     overwrite: bool,
+    /// Leave outputs that already exist alone and report them as skipped: run an
+    /// interrupted batch again with this to convert only what is missing.
+    #[arg(long, conflicts_with = "overwrite")]
+    skip_existing: bool,
     /// Print a JSON report of every file on stdout.
     #[arg(long)]
     json: bool,
@@ -134,13 +138,15 @@ fn main() -> ExitCode {
 }
 
 /// A file found under the inputs, with the path its outputs go under.
-struct FileSource {
+struct FileSource<'a> {
     path: PathBuf,
     relative: PathBuf,
     display: String,
+    /// Set by --skip-existing: outputs already under their final name are not wanted.
+    skip_existing: Option<&'a Naming>,
 }
 
-impl Source for FileSource {
+impl Source for FileSource<'_> {
     fn name(&self) -> &str {
         &self.display
     }
@@ -148,6 +154,23 @@ impl Source for FileSource {
         fs::read(&self.path)
             .map_err(|e| Error::io(format!("cannot read {}", self.path.display())).with_source(e))
     }
+    /// An output whose name needs its pixel size ({w}, {h}) cannot be looked for before
+    /// decoding: it is wanted here and left alone when it is found at write time.
+    fn wanted(&self, sizes: &[ResizeSpec]) -> Vec<bool> {
+        sizes
+            .iter()
+            .map(|spec| {
+                self.skip_existing
+                    .and_then(|naming| naming.path(self, &spec.label(), None))
+                    .is_none_or(|path| !occupied(&path))
+            })
+            .collect()
+    }
+}
+
+/// Something is at `path`, even a dangling link: it is not ours to replace.
+fn occupied(path: &Path) -> bool {
+    path.symlink_metadata().is_ok()
 }
 
 fn job_from(args: &Args) -> Result<Job, String> {
@@ -218,23 +241,61 @@ impl Template {
         Ok(Template(text))
     }
 
-    fn render(&self, stem: &str, output: &imgbatch::Output) -> String {
-        self.0
+    /// The name of one output; None when the template needs the pixel size and it is not
+    /// known yet (before decoding).
+    fn render(
+        &self,
+        stem: &str,
+        format: Format,
+        label: &str,
+        size: Option<(u32, u32)>,
+    ) -> Option<String> {
+        let needs_size = self.0.contains("{w}") || self.0.contains("{h}");
+        let mut name = self
+            .0
             .replace("{stem}", stem)
-            .replace("{ext}", output.format.info().extension())
-            .replace("{w}", &output.width.to_string())
-            .replace("{h}", &output.height.to_string())
-            .replace("{size}", &output.label)
+            .replace("{ext}", format.info().extension())
+            .replace("{size}", label);
+        if needs_size {
+            let (w, h) = size?;
+            name = name
+                .replace("{w}", &w.to_string())
+                .replace("{h}", &h.to_string());
+        }
+        Some(name)
     }
 }
 
-/// A path that was not converted and why ("not an image", an unreadable folder entry).
-type Skipped = (String, String);
+/// Where outputs go: one place that names them, for writing and for --skip-existing.
+struct Naming {
+    out: PathBuf,
+    format: Format,
+    template: Template,
+}
+
+impl Naming {
+    fn path(&self, source: &FileSource, label: &str, size: Option<(u32, u32)>) -> Option<PathBuf> {
+        let stem = source.relative.file_stem().unwrap_or_default();
+        let dir = self
+            .out
+            .join(source.relative.parent().unwrap_or(Path::new("")));
+        let name = self
+            .template
+            .render(&stem.to_string_lossy(), self.format, label, size)?;
+        Some(dir.join(name))
+    }
+}
+
+/// A path that was not converted: the path, a stable code and the reason.
+type Skipped = (String, &'static str, String);
 
 /// Walks the inputs (following symbolic links). Files that are clearly not images (unknown
 /// extension and no image magic) and entries that cannot be walked are returned separately,
 /// with the reason, so they are reported as skipped rather than lost.
-fn collect(inputs: &[PathBuf]) -> Result<(Vec<FileSource>, Vec<Skipped>), String> {
+fn collect<'a>(
+    inputs: &[PathBuf],
+    skip_existing: Option<&'a Naming>,
+) -> Result<(Vec<FileSource<'a>>, Vec<Skipped>), String> {
     let mut files = Vec::new();
     let mut skipped = Vec::new();
     for input in inputs {
@@ -258,7 +319,7 @@ fn collect(inputs: &[PathBuf]) -> Result<(Vec<FileSource>, Vec<Skipped>), String
                     Ok(_) => {}
                     Err(e) => {
                         let path = e.path().unwrap_or(input).display().to_string();
-                        skipped.push((path, format!("cannot be read: {e}")));
+                        skipped.push((path, "unreadable", format!("cannot be read: {e}")));
                     }
                 }
             }
@@ -271,14 +332,24 @@ fn collect(inputs: &[PathBuf]) -> Result<(Vec<FileSource>, Vec<Skipped>), String
         }
         for (path, relative) in found {
             let display = path.display().to_string();
+            // A killed run's unfinished output, when the output folder is inside an input:
+            // it holds image magic, but it is not a photo of the user's.
+            if path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| temp_owner(n).is_some())
+            {
+                continue;
+            }
             if looks_like_image(&path) {
                 files.push(FileSource {
                     path,
                     relative,
                     display,
+                    skip_existing,
                 });
             } else {
-                skipped.push((display, "not an image".to_string()));
+                skipped.push((display, "not-an-image", "not an image".to_string()));
             }
         }
     }
@@ -302,8 +373,14 @@ fn looks_like_image(path: &Path) -> bool {
 struct Report {
     files: BTreeMap<usize, serde_json::Value>,
     written: HashSet<PathBuf>,
+    /// Output folders already cleared of a killed run's temporary files.
+    swept: HashSet<PathBuf>,
     failed: usize,
     converted: usize,
+    /// Files left alone because all their outputs exist (--skip-existing).
+    existing: usize,
+    /// Outputs left alone because they exist, of converted and of skipped files.
+    existing_outputs: usize,
     output_bytes: u64,
 }
 
@@ -330,7 +407,12 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         .num_threads(threads)
         .build_global()
         .map_err(|e| format!("cannot start {threads} worker threads: {e}"))?;
-    let (sources, skipped) = collect(&args.inputs)?;
+    let naming = Naming {
+        out: args.out.clone(),
+        format: job.format,
+        template,
+    };
+    let (sources, skipped) = collect(&args.inputs, args.skip_existing.then_some(&naming))?;
     fs::create_dir_all(&args.out)
         .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
 
@@ -346,15 +428,18 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    for (path, reason) in &skipped {
+    for (path, _, reason) in &skipped {
         bar.suspend(|| eprintln!("skipped: {path}: {reason}"));
     }
 
     let report = Mutex::new(Report {
         files: BTreeMap::new(),
         written: HashSet::new(),
+        swept: HashSet::new(),
         failed: 0,
         converted: 0,
+        existing: 0,
+        existing_outputs: 0,
         output_bytes: 0,
     });
     let started = Instant::now();
@@ -366,7 +451,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         Event::Started { name, .. } => bar.set_message(name),
         Event::Finished(result) => {
             let source = &sources[result.index];
-            let entry = finish_file(args, &template, source, result, &report);
+            let entry = finish_file(args, &job, &naming, source, result, &report);
             if let Some(error) = entry.get("error").filter(|e| !e.is_null()) {
                 bar.suspend(|| {
                     eprintln!(
@@ -389,18 +474,18 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     let elapsed = started.elapsed().as_secs_f64();
 
     let mut files: Vec<_> = report.files.into_values().collect();
-    files.extend(
-        skipped
-            .iter()
-            .map(|(path, reason)| json!({"input": path, "status": "skipped", "reason": reason})),
-    );
+    files.extend(skipped.iter().map(|(path, code, reason)| {
+        json!({"input": path, "status": "skipped", "code": code, "reason": reason})
+    }));
+    let skipped_files = skipped.len() + report.existing;
     if args.json {
         let doc = json!({
             "files": files,
             "summary": {
                 "converted": report.converted,
                 "failed": report.failed,
-                "skipped": skipped.len(),
+                "skipped": skipped_files,
+                "existing_outputs": report.existing_outputs,
                 "input_bytes": summary.input_bytes,
                 "output_bytes": report.output_bytes,
                 "seconds": elapsed,
@@ -410,12 +495,17 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         let _ = serde_json::to_writer_pretty(&mut out, &doc);
         let _ = writeln!(out);
     }
+    let already = if report.existing > 0 {
+        format!(", {} already converted", report.existing)
+    } else {
+        String::new()
+    };
     eprintln!(
-        "imgbatch: converted {} of {} files ({} failed, {} skipped): {} -> {} in {:.1} s",
+        "imgbatch: converted {} of {} files ({} failed, {} skipped{already}): {} -> {} in {:.1} s",
         report.converted,
         sources.len() + skipped.len(),
         report.failed,
-        skipped.len(),
+        skipped_files,
         human_bytes(summary.input_bytes),
         human_bytes(report.output_bytes),
         elapsed
@@ -427,10 +517,11 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     })
 }
 
-/// Writes one file's outputs (all or none) and returns its JSON report entry.
+/// Writes one file's outputs and returns its JSON report entry.
 fn finish_file(
     args: &Args,
-    template: &Template,
+    job: &Job,
+    naming: &Naming,
     source: &FileSource,
     result: FileResult,
     report: &Mutex<Report>,
@@ -440,20 +531,38 @@ fn finish_file(
         "input_bytes": result.input_bytes,
         "ms": (result.elapsed_ms * 10.0).round() / 10.0,
     });
+    // The outputs the engine was told not to make: they exist (--skip-existing).
+    let existing: Vec<serde_json::Value> = result
+        .not_wanted
+        .iter()
+        .filter_map(|&i| job.output_sizes().get(i))
+        .filter_map(|spec| naming.path(source, &spec.label(), None))
+        .map(|path| existing_entry(&path))
+        .collect();
     let written = result
         .outcome
-        .and_then(|outputs| write_outputs(args, template, source, &outputs, report));
+        .and_then(|outputs| write_outputs(args, naming, source, &outputs, report));
     let Ok(mut report) = report.lock() else {
         return entry;
     };
     match written {
-        Ok(outputs) => {
-            report.converted += 1;
+        Ok(mut outputs) => {
+            outputs.extend(existing);
+            let left_alone = outputs.iter().filter(|o| o["status"] == "skipped").count();
+            report.existing_outputs += left_alone;
             report.output_bytes += outputs
                 .iter()
                 .map(|o| o["bytes"].as_u64().unwrap_or(0))
                 .sum::<u64>();
-            entry["status"] = json!("converted");
+            if left_alone == outputs.len() {
+                report.existing += 1;
+                entry["status"] = json!("skipped");
+                entry["code"] = json!(EXISTS);
+                entry["reason"] = json!("its outputs exist");
+            } else {
+                report.converted += 1;
+                entry["status"] = json!("converted");
+            }
             entry["outputs"] = json!(outputs);
             entry["error"] = serde_json::Value::Null;
         }
@@ -472,24 +581,23 @@ fn finish_file(
     entry
 }
 
+/// The stable code of an output (or a file) left alone because it already exists.
+const EXISTS: &str = "exists";
+
+fn existing_entry(path: &Path) -> serde_json::Value {
+    json!({"path": path.display().to_string(), "status": "skipped", "code": EXISTS})
+}
+
 fn write_outputs(
     args: &Args,
-    template: &Template,
+    naming: &Naming,
     source: &FileSource,
     outputs: &[imgbatch::Output],
     report: &Mutex<Report>,
 ) -> imgbatch::Result<Vec<serde_json::Value>> {
-    let stem = source
-        .relative
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let dir = args
-        .out
-        .join(source.relative.parent().unwrap_or(Path::new("")));
     let paths: Vec<PathBuf> = outputs
         .iter()
-        .map(|o| dir.join(template.render(&stem, o)))
+        .filter_map(|o| naming.path(source, &o.label, Some((o.width, o.height))))
         .collect();
     {
         let mut report = report
@@ -502,41 +610,124 @@ fn write_outputs(
                     path.display()
                 )));
             }
-            if !args.overwrite && path.exists() {
-                return Err(Error::io(format!(
-                    "{} exists; pass --overwrite to replace it",
-                    path.display()
-                )));
+            if !args.overwrite && !args.skip_existing && occupied(path) {
+                return Err(exists_error(path));
             }
         }
         report.written.extend(paths.iter().cloned());
     }
     let mut entries = Vec::new();
     for (output, path) in outputs.iter().zip(&paths) {
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| {
-                Error::io(format!("cannot create {}", parent.display())).with_source(e)
-            })?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        fs::create_dir_all(dir)
+            .map_err(|e| Error::io(format!("cannot create {}", dir.display())).with_source(e))?;
+        let first_visit = report
+            .lock()
+            .map_err(|_| Error::internal("report lock poisoned"))?
+            .swept
+            .insert(dir.to_path_buf());
+        if first_visit {
+            remove_strays(dir);
         }
-        let mut options = fs::OpenOptions::new();
-        options.write(true);
-        if args.overwrite {
-            options.create(true).truncate(true);
-        } else {
-            // create_new: never clobber a file that appeared since the check above.
-            options.create_new(true);
+        match write_atomically(path, &output.bytes, args.overwrite) {
+            Ok(()) => {}
+            // Appeared since the check (a name that needs {w} or {h} is only known now).
+            Err(e) if e.kind() == ErrorKind::AlreadyExists && args.skip_existing => {
+                entries.push(existing_entry(path));
+                continue;
+            }
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => return Err(exists_error(path)),
+            Err(e) => {
+                return Err(Error::io(format!("cannot write {}", path.display())).with_source(e));
+            }
         }
-        options
-            .open(path)
-            .and_then(|mut f| f.write_all(&output.bytes))
-            .map_err(|e| Error::io(format!("cannot write {}", path.display())).with_source(e))?;
         // The engine's own report of the output (format, size, timings, notes), plus where it went.
         let mut entry = serde_json::to_value(output).unwrap_or_default();
         entry["path"] = json!(path.display().to_string());
         entry["bytes"] = json!(output.bytes.len());
+        entry["status"] = json!("written");
         entries.push(entry);
     }
     Ok(entries)
+}
+
+fn exists_error(path: &Path) -> Error {
+    Error::io(format!(
+        "{} exists; pass --overwrite to replace it, or --skip-existing to keep it",
+        path.display()
+    ))
+}
+
+/// Marks the hidden temporary file an output is written to before it gets its name:
+/// `.<name>.imgbatch-tmp-<pid>`.
+const TEMP_MARK: &str = ".imgbatch-tmp-";
+
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    path.with_file_name(format!(".{name}{TEMP_MARK}{}", std::process::id()))
+}
+
+/// The process that wrote a temporary file, from its name; None for any other file.
+fn temp_owner(name: &str) -> Option<u32> {
+    let (_, pid) = name.strip_prefix('.')?.rsplit_once(TEMP_MARK)?;
+    pid.parse().ok()
+}
+
+/// Removes the temporary files a killed run left in `dir`, but only those of processes that
+/// are gone: another imgbatch may be writing into the same folder right now. Asks /proc, so
+/// Linux only; elsewhere strays stay, harmless: hidden, never taken for outputs (names
+/// differ), skipped by the input walk.
+fn remove_strays(dir: &Path) {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let owner = entry.file_name().to_str().and_then(temp_owner);
+        if owner.is_some_and(|pid| !Path::new("/proc").join(pid.to_string()).exists()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Writes `bytes` so that no one, not even a killed run, sees a partial file under `path`:
+/// into a hidden temporary file beside it (same folder, so same file system, so the move is
+/// atomic), flushed to disk, then moved into place.
+fn write_atomically(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
+    // Named after our pid, so two runs never write into each other's temporary file; a
+    // file of ours with this name can only be left from an earlier output of this run
+    // that failed, so truncating it is safe.
+    let temp = temp_path(path);
+    let moved = (|| {
+        let mut file = fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        // Without it, a crash of the machine (not just of the run) soon after the rename
+        // can leave the final name on an empty file (ext4, XFS delayed allocation).
+        file.sync_all()?;
+        drop(file);
+        if replace {
+            return fs::rename(&temp, path);
+        }
+        // rename() would silently replace a file that appeared since the check (another
+        // run into the same folder); a hard link refuses with AlreadyExists, atomically.
+        // Where links are not supported (FAT, some network shares), check then rename:
+        // racy only for that instant.
+        match fs::hard_link(&temp, path) {
+            Ok(()) => {
+                let _ = fs::remove_file(&temp);
+                Ok(())
+            }
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => Err(e),
+            Err(_) if occupied(path) => Err(ErrorKind::AlreadyExists.into()),
+            Err(_) => fs::rename(&temp, path),
+        }
+    })();
+    if moved.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    moved
 }
 
 fn human_bytes(n: u64) -> String {

@@ -18,6 +18,25 @@ pub fn corpus_dir() -> PathBuf {
     dir
 }
 
+/// Runs the `imgbatch` binary to the end: (exit code, stdout, stderr).
+pub fn imgbatch(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_imgbatch"))
+        .args(args)
+        .output()
+        .expect("imgbatch runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Copies a corpus file to `to`, creating its folder.
+pub fn copy(from: &str, to: &std::path::Path) {
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::write(to, read(from)).unwrap();
+}
+
 pub fn read(path: &str) -> Vec<u8> {
     let full = corpus_dir().join(path);
     std::fs::read(&full).unwrap_or_else(|e| panic!("cannot read {}: {e}", full.display()))
