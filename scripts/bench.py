@@ -262,8 +262,8 @@ def measure_native(entry):
 
 
 # Tasks: (a) long edge 2048, (b) 720 wide (sharp's published task), (c) three outputs per photo
-# (2048 and 1024 long edge and a 320x320 cover crop: a website's set, where decoding once and
-# shrink-on-load show), all Lanczos3 JPEG q80; and (a) as WebP q80 where the tool has lossy WebP
+# (2048 and 1024 long edge and a 320x320 cover crop: a website's set, where decoding once
+# shows, and where shrink-on-load would), all Lanczos3 JPEG q80; and (a) as WebP q80 where the tool has lossy WebP
 # (imgbatch's WebP is lossless only). Thread scaling (1 and all cores) on task a JPEG for every
 # tool; the others at all cores. Task c runs the tools that make several sizes from one decode.
 TASKS = [("a", "jpeg"), ("b", "jpeg"), ("c", "jpeg"), ("a", "webp")]

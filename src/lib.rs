@@ -68,6 +68,6 @@ pub fn decode_upright_srgb(bytes: &[u8], limits: &Limits) -> Result<Pixels> {
 fn decode_first_frame(bytes: &[u8], limits: &Limits, colour: codecs::Colour) -> Result<Pixels> {
     limits.check_input_bytes(bytes.len() as u64)?;
     let format = sniff(bytes)?;
-    let decoded = codecs::decode(bytes, format, limits, colour, false, |_| Ok(1))?;
+    let decoded = codecs::decode(bytes, format, limits, colour, false, |_| Ok(()))?;
     Ok(decoded.pixels.into_eight_bit())
 }

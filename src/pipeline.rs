@@ -201,8 +201,7 @@ pub fn convert(bytes: &[u8], job: &Job) -> Result<Vec<Output>> {
         info.sixteen_bit,
         |header| {
             job.limits
-                .check_memory(estimate_peak_memory(header, bytes.len() as u64, job))?;
-            Ok(shrink_on_load(header.upright_size(), job))
+                .check_memory(estimate_peak_memory(header, bytes.len() as u64, job))
         },
     )?;
     let decode_ms = ms_since(started);
@@ -214,42 +213,14 @@ pub fn convert(bytes: &[u8], job: &Job) -> Result<Vec<Output>> {
     if let Some(reason) = decoded.profile_ignored {
         source_notes.push(Note::ColorProfileIgnored { reason });
     }
-    let full = decoded.full_size;
     match &decoded.pixels {
-        SourcePixels::Eight(pixels) => encode_all(
-            pixels,
-            full,
-            &decoded.metadata,
-            &source_notes,
-            decode_ms,
-            job,
-        ),
-        SourcePixels::Sixteen(pixels) => encode_all(
-            pixels,
-            full,
-            &decoded.metadata,
-            &source_notes,
-            decode_ms,
-            job,
-        ),
+        SourcePixels::Eight(pixels) => {
+            encode_all(pixels, &decoded.metadata, &source_notes, decode_ms, job)
+        }
+        SourcePixels::Sixteen(pixels) => {
+            encode_all(pixels, &decoded.metadata, &source_notes, decode_ms, job)
+        }
     }
-}
-
-/// The largest divisor of each side (8, 4, 2, else 1) that a JPEG may be decoded smaller by
-/// with every output of the job still resampled down, never up, from the decoded pixels.
-fn shrink_on_load((w, h): (u32, u32), job: &Job) -> u32 {
-    let max_side = job.format.info().max_side;
-    [8, 4, 2]
-        .into_iter()
-        .find(|&k| {
-            job.output_sizes().iter().all(|spec| {
-                let plan = Plan::new(w, h, spec, job.enlarge, max_side);
-                let (_, _, cw, ch) = plan.crop;
-                (cw / f64::from(k)).floor() >= f64::from(plan.scaled.0)
-                    && (ch / f64::from(k)).floor() >= f64::from(plan.scaled.1)
-            })
-        })
-        .unwrap_or(1)
 }
 
 /// Converts pixels decoded elsewhere (the browser decodes AVIF for the wasm build) with the
@@ -262,15 +233,12 @@ pub fn convert_pixels(pixels: &Pixels, job: &Job) -> Result<Vec<Output>> {
             "pixel buffer does not match its width and height",
         ));
     }
-    let size = (pixels.width, pixels.height);
-    encode_all(pixels, size, &Metadata::default(), &[], 0.0, job)
+    encode_all(pixels, &Metadata::default(), &[], 0.0, job)
 }
 
-/// Resizes and encodes every output. `full` is the source's upright size, which the
-/// outputs are planned on; `source` may have been decoded smaller (shrink-on-load).
+/// Resizes and encodes every output.
 fn encode_all<S: Sample>(
     source: &Pixels<S>,
-    full: (u32, u32),
     metadata: &Metadata,
     source_notes: &[Note],
     decode_ms: f64,
@@ -283,8 +251,13 @@ fn encode_all<S: Sample>(
         .map(|spec| {
             let mut notes = source_notes.to_vec();
             notes.extend(metadata_notes.iter().cloned());
-            let plan = Plan::new(full.0, full.1, spec, job.enlarge, info.max_side)
-                .on_source(full, (source.width, source.height));
+            let plan = Plan::new(
+                source.width,
+                source.height,
+                spec,
+                job.enlarge,
+                info.max_side,
+            );
             if plan.capped {
                 notes.extend(
                     info.max_side

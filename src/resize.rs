@@ -88,24 +88,6 @@ impl Plan {
         }
     }
 
-    /// This plan, made for a `planned` source, applied to the same image decoded at `actual`
-    /// size (shrink-on-load): the output sizes stay, the crop scales to the smaller pixels.
-    pub fn on_source(mut self, planned: (u32, u32), actual: (u32, u32)) -> Plan {
-        if planned == actual {
-            return self;
-        }
-        let full = (0.0, 0.0, f64::from(planned.0), f64::from(planned.1));
-        self.crop = if self.crop == full {
-            (0.0, 0.0, f64::from(actual.0), f64::from(actual.1))
-        } else {
-            let fx = f64::from(actual.0) / f64::from(planned.0);
-            let fy = f64::from(actual.1) / f64::from(planned.1);
-            let (x, y, w, h) = self.crop;
-            (x * fx, y * fy, w * fx, h * fy)
-        };
-        self
-    }
-
     /// True when the output is the source, untouched.
     pub fn is_identity(&self, w: u32, h: u32) -> bool {
         self.crop == (0.0, 0.0, f64::from(w), f64::from(h))

@@ -9,7 +9,6 @@ mod avif;
 pub(crate) mod heif;
 mod jpeg;
 mod jpeg_cmyk;
-mod jpeg_shrink;
 mod png;
 mod via_image;
 mod webp;
@@ -166,8 +165,6 @@ pub struct Decoded {
     pub metadata: Metadata,
     /// Why an embedded profile could not be used (the pixels are then as decoded).
     pub profile_ignored: Option<String>,
-    /// The upright size at full scale: the pixels' own, unless they were shrunk on load.
-    pub full_size: (u32, u32),
 }
 
 /// What decoding does with an embedded ICC profile.
@@ -184,21 +181,19 @@ pub enum Colour {
 
 /// Decodes the first frame, keeping 16-bit samples when `keep_sixteen_bit` (the output
 /// holds them). `admit` sees the header before any pixel buffer is allocated and may refuse
-/// (the pipeline checks its memory estimate there); it answers with the largest divisor
-/// (1, 2, 4 or 8) of each side that the caller can take the image shrunk by. A JPEG is then
-/// decoded that much smaller, almost for free; other formats ignore it.
+/// (the pipeline checks its memory estimate there).
 pub fn decode(
     bytes: &[u8],
     format: Format,
     limits: &Limits,
     colour: Colour,
     keep_sixteen_bit: bool,
-    admit: impl FnOnce(&Header) -> Result<u32>,
+    admit: impl FnOnce(&Header) -> Result<()>,
 ) -> Result<Decoded> {
     let mut decoder = open(bytes, format, limits, keep_sixteen_bit)?;
     let mut metadata = Metadata::read(decoder.as_mut());
     let header = header_of(format, decoder.as_mut(), &metadata);
-    let shrink = admit(&header)?;
+    admit(&header)?;
     let orientation = image::metadata::Orientation::from_exif(header.orientation)
         .unwrap_or(image::metadata::Orientation::NoTransforms);
     if format == Format::Jpeg && crate::container::jpeg_is_truncated(bytes) {
@@ -213,7 +208,6 @@ pub fn decode(
         .map(|icc| (icc, crate::color::profile_space(icc)));
     let mut profile_ignored = None;
     let mut converted = false;
-    let mut shrunk = false;
     let mut image = match profile {
         Some((icc, ProfileSpace::Cmyk)) if format == Format::Jpeg => {
             drop(decoder);
@@ -226,17 +220,6 @@ pub fn decode(
                     profile_ignored = Some(why);
                     decode_pixels(bytes, format, limits, keep_sixteen_bit)?
                 }
-            }
-        }
-        _ if format == Format::Jpeg && shrink > 1 => {
-            match jpeg_shrink::decode(bytes, shrink).filter(|image| {
-                image.width() >= header.width / shrink && image.height() >= header.height / shrink
-            }) {
-                Some(image) => {
-                    shrunk = true;
-                    image
-                }
-                None => pixels_from(decoder, format)?,
             }
         }
         _ => pixels_from(decoder, format)?,
@@ -276,11 +259,6 @@ pub fn decode(
     }
     // The depth is the decoder's, decided before colour conversion (which takes float
     // images to 16 bits), so it is the depth the memory estimate counted.
-    let full_size = if shrunk {
-        header.upright_size()
-    } else {
-        (image.width(), image.height())
-    };
     let mut pixels = SourcePixels::from_dynamic(image, keep_sixteen_bit && header.sixteen_bit);
     if associated {
         pixels.unpremultiply();
@@ -294,7 +272,6 @@ pub fn decode(
         pixels,
         metadata,
         profile_ignored,
-        full_size,
     })
 }
 
