@@ -53,6 +53,9 @@ pub struct FormatInfo {
     pub max_side: Option<u32>,
     /// The encoder is lossy and takes a quality (1-100), so a target file size can be met.
     pub lossy: bool,
+    /// The encoder also writes lossless when the job asks (`lossless`), and then takes no
+    /// quality.
+    pub lossless_option: bool,
     /// Output keeps 16 bits a sample from sources that have them; others get 8.
     pub sixteen_bit: bool,
     /// What the format is for, in a few words (README table, UI tooltips).
@@ -83,6 +86,7 @@ const fn row(
         xmp: false,
         max_side: None,
         lossy: false,
+        lossless_option: false,
         sixteen_bit: false,
         note: "",
         magic,
@@ -105,6 +109,10 @@ impl FormatInfo {
     }
     const fn lossy(mut self) -> Self {
         self.lossy = true;
+        self
+    }
+    const fn lossless_on_request(mut self) -> Self {
+        self.lossless_option = true;
         self
     }
     const fn sixteen_bit(mut self) -> Self {
@@ -159,8 +167,11 @@ pub static FORMATS: [FormatInfo; 17] = [
         b.len() >= 12 && &b[0..4] == b"RIFF" && &b[8..12] == b"WEBP"
     })
     .encodes(true, true, true, true)
-    .max_side(16384)
-    .note("lossless output; animations give their first frame"),
+    .lossy()
+    .lossless_on_request()
+    // VP8 stores each side in 14 bits: 16,383 px at most.
+    .max_side(16383)
+    .note("lossy (zenwebp) with lossless alpha, or lossless on request; animations give their first frame"),
     row(
         Format::Tiff,
         "tiff",

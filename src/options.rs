@@ -67,6 +67,11 @@ impl Job {
         }
     }
 
+    /// The output is lossy and takes a quality: a lossy format not switched to lossless.
+    pub fn is_lossy(&self) -> bool {
+        self.format.info().lossy && !(self.encode.lossless && self.format.info().lossless_option)
+    }
+
     /// Rejects contradictory or out-of-range settings before any file is touched.
     pub fn validate(&self) -> Result<()> {
         let info = self.format.info();
@@ -92,10 +97,11 @@ impl Job {
             spec.validate()?;
         }
         if let Some(target) = self.target_size
-            && !info.lossy
+            && !self.is_lossy()
         {
             return Err(Error::invalid_options(format!(
-                "a target file size ({target}) needs a lossy output format such as JPEG; {} is lossless",
+                "a target file size ({target}) needs a lossy output format such as JPEG; {}{} is lossless",
+                if info.lossy { "lossless " } else { "" },
                 info.name
             )));
         }
@@ -107,7 +113,7 @@ impl Job {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EncodeOptions {
-    /// Lossy quality 1-100 (JPEG, AVIF). Default 82.
+    /// Lossy quality 1-100 (JPEG, WebP, AVIF). Default 82.
     pub quality: u8,
     /// Progressive JPEG (renders coarse-to-fine). Default off: at photo qualities it saves
     /// at most 2% on top of trellis and costs 1.8x its encode time, and without trellis it
@@ -115,6 +121,9 @@ pub struct EncodeOptions {
     pub progressive: bool,
     pub chroma: ChromaSubsampling,
     pub jpeg_preset: JpegPreset,
+    /// WebP only: write lossless (VP8L) instead of lossy (VP8). Default off: for photos a
+    /// lossless WebP is larger than the JPEG it came from. The quality is then unused.
+    pub lossless: bool,
     pub png_compression: PngCompression,
     /// AVIF encoder speed, 1 (smallest files, slowest) to 10 (fastest). Default 6. AV1 is
     /// slow to write: seconds per photo, where JPEG takes a tenth of a second.
@@ -128,6 +137,7 @@ impl Default for EncodeOptions {
             progressive: false,
             chroma: ChromaSubsampling::default(),
             jpeg_preset: JpegPreset::default(),
+            lossless: false,
             png_compression: PngCompression::default(),
             avif_speed: 6,
         }

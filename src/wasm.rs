@@ -20,6 +20,8 @@ struct WebOptions {
     /// "fast", "balanced" or "smallest", read by the engine's own serde names.
     #[serde(rename = "jpegEffort")]
     jpeg_effort: JpegPreset,
+    /// Lossless WebP instead of lossy.
+    lossless: bool,
     sizes: Vec<String>,
     filter: String,
     enlarge: bool,
@@ -40,6 +42,7 @@ impl Default for WebOptions {
             quality: job.encode.quality,
             progressive: job.encode.progressive,
             jpeg_effort: job.encode.jpeg_preset,
+            lossless: job.encode.lossless,
             sizes: Vec::new(),
             filter: "lanczos3".into(),
             enlarge: false,
@@ -60,6 +63,7 @@ fn job_from(options: &str) -> Result<Job, Error> {
     job.encode.quality = web.quality;
     job.encode.progressive = web.progressive;
     job.encode.jpeg_preset = web.jpeg_effort;
+    job.encode.lossless = web.lossless;
     job.sizes = web
         .sizes
         .iter()

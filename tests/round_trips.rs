@@ -5,7 +5,7 @@
 
 mod common;
 
-use imgbatch::{ErrorKind, Format, Job, Limits, MetadataPolicy, Pixels, ResizeSpec};
+use imgbatch::{ErrorKind, Format, Job, Limits, MetadataPolicy, ResizeSpec};
 
 /// At the default quality (82) a 1024 px photo is visually clean well above 30 dB.
 const PSNR_FLOOR_DB: f64 = 32.0;
@@ -33,27 +33,9 @@ fn avif_round_trips_above_a_psnr_floor() {
 
 #[test]
 fn avif_keeps_transparency() {
-    // A gradient whose alpha runs from clear to opaque.
-    let (width, height) = (64u32, 64u32);
-    let data = (0..width * height)
-        .flat_map(|i| [200, (i % width * 4) as u8, 60, (i / width * 4) as u8])
-        .collect();
-    let source = Pixels {
-        width,
-        height,
-        has_alpha: true,
-        data,
-    };
+    let source = common::alpha_ramp();
     let out = imgbatch::convert_pixels(&source, &job()).unwrap().remove(0);
-    let back = common::pillow_decode(&out.bytes, "avif");
-    assert!(back.has_alpha, "the alpha plane was lost");
-    let alpha_error = source
-        .data
-        .chunks_exact(4)
-        .zip(back.data.chunks_exact(4))
-        .map(|(a, b)| a[3].abs_diff(b[3]))
-        .max()
-        .unwrap();
+    let alpha_error = common::max_alpha_error(&source, &common::pillow_decode(&out.bytes, "avif"));
     assert!(alpha_error <= 8, "alpha off by up to {alpha_error}");
 }
 

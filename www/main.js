@@ -6,7 +6,7 @@
 //   imgbatch.engineInfo()                     { mode, reason, threads, workers, peakWasmBytes, build, formats }
 //   Page URL options: ?threads=N (pool size or worker count), ?engine=fallback (no threads)
 //   await imgbatch.convert(files, options)    files: FileList | File[] | [{ file, path }]
-//       options: { format, quality, jpegEffort: 'fast'|'balanced'|'smallest', targetSize: '500K' (lossy formats), progressive, sizes: ['2048', '320x320:cover', ...],
+//       options: { format, quality, jpegEffort: 'fast'|'balanced'|'smallest', lossless (WebP), targetSize: '500K' (lossy formats), progressive, sizes: ['2048', '320x320:cover', ...],
 //                  filter, enlarge, metadata: 'strip'|'strip-gps'|'keep',
 //                  color: 'keep'|'srgb', background: '#rrggbb' }
 //       resolves with one result per file, in order:
@@ -19,7 +19,7 @@ import { downloadZip, saveToFolder, zipStream } from './zip.js';
 
 const $ = (id) => document.getElementById(id);
 const SETTINGS_KEY = 'imgbatch.settings.v1';
-const CONTROLS = ['format', 'quality', 'jpeg-effort', 'target-size', 'resize', 'custom-size', 'fit', 'extra-sizes', 'metadata', 'color', 'background'];
+const CONTROLS = ['format', 'quality', 'jpeg-effort', 'lossless', 'target-size', 'resize', 'custom-size', 'fit', 'extra-sizes', 'metadata', 'color', 'background'];
 
 const items = []; // { key, file, path, row, result }
 let engine = null;
@@ -67,7 +67,8 @@ function readOptions() {
     format: $('format').value,
     quality: Number($('quality').value),
     jpegEffort: $('jpeg-effort').value,
-    targetSize: format?.lossy ? $('target-size').value.trim() : '',
+    lossless: lossless(format),
+    targetSize: format?.lossy && !lossless(format) ? $('target-size').value.trim() : '',
     sizes: all.length === 1 && all[0] === 'orig' ? [] : all,
     metadata: $('metadata').value,
     color: $('color').value,
@@ -75,8 +76,14 @@ function readOptions() {
   };
 }
 
+// The lossless box counts only for formats that offer both (WebP).
+const lossless = (format) => Boolean(format?.lossless_option) && $('lossless').checked;
+
+// A checkbox is saved by whether it is ticked, every other control by its value.
+const controlValue = (control) => (control.type === 'checkbox' ? control.checked : control.value);
+
 function saveSettings() {
-  const settings = Object.fromEntries(CONTROLS.map((id) => [id, $(id).value]));
+  const settings = Object.fromEntries(CONTROLS.map((id) => [id, controlValue($(id))]));
   try {
     localStorage.setItem(SETTINGS_KEY, JSON.stringify(settings));
   } catch {
@@ -96,14 +103,16 @@ function restoreSettings() {
     if (settings[id] == null) continue;
     // A select keeps its value only if the option still exists (formats can change).
     if (control.tagName === 'SELECT' && ![...control.options].some((o) => o.value === settings[id])) continue;
-    control.value = settings[id];
+    if (control.type === 'checkbox') control.checked = settings[id] === true;
+    else control.value = settings[id];
   }
 }
 
 function updateOptionFields() {
   const format = engine?.info().formats.find((f) => f.id === $('format').value);
-  $('quality-field').hidden = !format?.lossy;
-  $('target-size-field').hidden = !format?.lossy;
+  $('lossless-field').hidden = !format?.lossless_option;
+  $('quality-field').hidden = !format?.lossy || lossless(format);
+  $('target-size-field').hidden = !format?.lossy || lossless(format);
   $('jpeg-effort-field').hidden = format?.id !== 'jpeg';
   $('quality-value').value = $('quality').value;
   $('background-field').hidden = Boolean(format?.alpha) && !$('resize').value.includes('contain') && $('fit').value !== 'contain';

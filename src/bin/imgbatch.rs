@@ -44,7 +44,7 @@ struct Args {
     /// Allow outputs larger than the source.
     #[arg(long)]
     enlarge: bool,
-    /// Quality of lossy formats (JPEG, AVIF), 1-100.
+    /// Quality of lossy formats (JPEG, WebP, AVIF), 1-100.
     #[arg(short, long, default_value_t = 82, value_parser = clap::value_parser!(u8).range(1..=100))]
     quality: u8,
     /// Largest file each output may be, e.g. 500K or 1.5M (K = 1,000 bytes): the quality is
@@ -67,6 +67,9 @@ struct Args {
     /// progressive scans, a little smaller again for about 8x.
     #[arg(long, default_value = "fast", value_parser = parse_engine::<JpegPreset>)]
     jpeg_effort: JpegPreset,
+    /// Write lossless WebP (exact pixels, much larger for photos) instead of lossy.
+    #[arg(long)]
+    lossless: bool,
     /// AVIF encoder speed: 1 (smallest, slowest) to 10 (fastest).
     #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u8).range(1..=10))]
     avif_speed: u8,
@@ -189,6 +192,7 @@ fn job_from(args: &Args) -> Result<Job, String> {
                 _ => ChromaSubsampling::S420,
             },
             jpeg_preset: args.jpeg_effort,
+            lossless: args.lossless,
             png_compression: match args.png_compression.as_str() {
                 "fastest" => PngCompression::Fastest,
                 "balanced" => PngCompression::Balanced,

@@ -333,7 +333,7 @@ pub fn encode<S: Sample>(
         Format::Png => png::encode(pixels, options, metadata),
         Format::Tiff => via_image::encode(pixels, format, metadata),
         Format::Jpeg => jpeg::encode(&pixels.eight_bit(), options, metadata),
-        Format::WebP => webp::encode_lossless(&pixels.eight_bit(), metadata),
+        Format::WebP => webp::encode(&pixels.eight_bit(), options, metadata),
         Format::Avif => avif::encode(&pixels.eight_bit(), options, metadata),
         Format::Gif | Format::Bmp | Format::Qoi | Format::Ico => {
             via_image::encode(&*pixels.eight_bit(), format, metadata)

@@ -192,7 +192,7 @@ test('the colour choice reaches the engine: an sRGB conversion in wasm matches t
   await page.close();
 });
 
-test('JPEG at every effort and AVIF written in wasm come back close through the browser\'s own decoder', async () => {
+test('JPEG at every effort, lossy and lossless WebP and AVIF written in wasm come back close through the browser\'s own decoder', async () => {
   const { page } = await openPage(isolated);
   const photo = [corpusFile(conversionSet.find((p) => /\.jpe?g$/i.test(p)))];
   const sizes = ['512'];
@@ -201,17 +201,24 @@ test('JPEG at every effort and AVIF written in wasm come back close through the 
     { format: 'jpeg' },
     { format: 'jpeg', jpegEffort: 'balanced' },
     { format: 'jpeg', jpegEffort: 'smallest' },
+    { format: 'webp' },
+    { format: 'webp', lossless: true },
     { format: 'avif' },
   ];
+  const extension = { jpeg: 'jpg', webp: 'webp', avif: 'avif' };
   const outputs = [];
   for (const options of variants) {
     const [r] = await convertInPage(page, photo, { ...options, sizes }, { withBytes: true });
     assert.equal(r.status, 'converted', JSON.stringify(r.error));
-    assert.equal(r.outputs[0].name.split('.').pop(), options.format === 'jpeg' ? 'jpg' : 'avif');
+    assert.equal(r.outputs[0].name.split('.').pop(), extension[options.format]);
     outputs.push(r.outputs[0].data);
   }
   // The effort reaches the engine: each JPEG effort writes different bytes.
   assert.equal(new Set(outputs.slice(0, 3)).size, 3, 'JPEG efforts gave identical files');
+  // Lossy WebP is VP8, and the lossless box reaches the engine: VP8L.
+  const chunk = (b64) => Buffer.from(b64, 'base64').subarray(12, 16).toString('latin1');
+  assert.equal(chunk(outputs[3]), 'VP8 ');
+  assert.equal(chunk(outputs[4]), 'VP8L');
   // Mean squared error of each output against the PNG, both decoded by Chromium (libjpeg-turbo, dav1d).
   const mses = await page.evaluate(async ([reference, outputs]) => {
     const rgba = async (b64) => {

@@ -455,3 +455,28 @@ fn mean_per_sample(a: &imgbatch::Pixels, b: &imgbatch::Pixels, f: impl Fn(f64) -
         .sum();
     total / a.data.len() as f64
 }
+
+/// A 64x64 gradient whose alpha runs from clear to opaque, for transparency round trips.
+pub fn alpha_ramp() -> imgbatch::Pixels {
+    let (width, height) = (64u32, 64u32);
+    let data = (0..width * height)
+        .flat_map(|i| [200, (i % width * 4) as u8, 60, (i / width * 4) as u8])
+        .collect();
+    imgbatch::Pixels {
+        width,
+        height,
+        has_alpha: true,
+        data,
+    }
+}
+
+/// The largest difference in alpha between two RGBA images of the same size.
+pub fn max_alpha_error(a: &imgbatch::Pixels, b: &imgbatch::Pixels) -> u8 {
+    assert!(b.has_alpha, "the alpha plane was lost");
+    a.data
+        .chunks_exact(4)
+        .zip(b.data.chunks_exact(4))
+        .map(|(a, b)| a[3].abs_diff(b[3]))
+        .max()
+        .unwrap()
+}
