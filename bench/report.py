@@ -64,7 +64,7 @@ def table(kind, fmt):
 
 TASK_NAMES = {("a", "jpeg"): "Task (a): long edge 2048, Lanczos3, JPEG q80", ("b", "jpeg"): "Task (b), sharp's published task: 720 px wide, Lanczos3, JPEG q80",
               ("c", "jpeg"): "Task (c): three outputs per photo (long edge 2048, long edge 1024, 320x320 cover), Lanczos3, JPEG q80",
-              ("a", "webp"): "Task (a) as WebP q80 (lossy; imgbatch writes lossless WebP only, so it has no row)"}
+              ("a", "webp"): "Task (a) as lossy WebP q80"}
 loads = [l for e in ALL.values() for l in e["loads"]]
 unquiet = [l for l in loads if not l["quiet"]]
 L = [
@@ -97,7 +97,7 @@ if R.get("quick"):
 ib_all, ib_1 = get("browser", "imgbatch"), get("browser", "imgbatch", n=1)
 nat_all, nat_1 = get("native", "imgbatch"), get("native", "imgbatch", n=1)
 L += ["## Ratios (same run, speed in MP/s; above 1 means the first is faster)", ""]
-for kind, fmt in (("a", "jpeg"), ("b", "jpeg"), ("c", "jpeg")):
+for kind, fmt in (("a", "jpeg"), ("b", "jpeg"), ("c", "jpeg"), ("a", "webp")):
     for n in sorted({1, cores}):
         me = get("browser", "imgbatch", kind, fmt, n)
         if not me:
@@ -108,7 +108,8 @@ for kind, fmt in (("a", "jpeg"), ("b", "jpeg"), ("c", "jpeg")):
             if other:
                 parts.append(f"{other['name']} {ratio(me, other)}")
         if parts:
-            L.append(f"- imgbatch in the browser ÷ browser peers, task ({kind}), {n} thread{'s' * (n > 1)}: " + "; ".join(parts))
+            task = f"task ({kind})" + (" as WebP" if fmt == "webp" else "")
+            L.append(f"- imgbatch in the browser ÷ browser peers, {task}, {n} thread{'s' * (n > 1)}: " + "; ".join(parts))
 for n in sorted({1, cores}):
     L.append(f"- imgbatch wasm ÷ imgbatch native, task (a), {n} thread{'s' * (n > 1)}: {ratio(get('browser', 'imgbatch', n=n), get('native', 'imgbatch', n=n))}")
 L.append(f"- imgbatch wasm ÷ imgbatch native, task (b), {cores} threads: {ratio(get('browser', 'imgbatch', 'b'), get('native', 'imgbatch', 'b'))}")
@@ -118,6 +119,7 @@ for kind in ("a", "b", "c"):
     for n in (sorted({1, cores}) if kind == "a" else [cores]):
         L.append(f"- imgbatch native ÷ sharp, task ({kind}), {n} thread{'s' * (n > 1)}: {ratio(get('native', 'imgbatch', kind, n=n), get('native', 'sharp', kind, n=n))}"
                  + (f" (÷ sharp with mozjpeg: {ratio(get('native', 'imgbatch', kind, n=n), get('native', 'sharp-mozjpeg', kind, n=n))})" if kind == "a" else ""))
+L.append(f"- imgbatch native ÷ sharp, task (a) as WebP, {cores} threads: {ratio(get('native', 'imgbatch', 'a', 'webp'), get('native', 'sharp', 'a', 'webp'))}")
 scaling = []
 for label, e in ALL.items():
     if label.endswith(f"-a-jpeg-{cores}") and cores > 1:

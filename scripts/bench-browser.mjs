@@ -124,8 +124,8 @@ async function imgbatch(entry) {
       return { wall, files: results.length, bytes: results.reduce((s, x) => s + x.outputs.reduce((t, o) => t + o.bytes, 0), 0), stages_ms: stages,
         file_ms: results.reduce((s, x) => s + x.ms, 0), kept, mode: info.mode, engine_threads: info.threads, engine_workers: info.workers,
         peak_wasm: info.peakWasmBytes, js_heap: performance.memory?.usedJSHeapSize ?? 0 };
-    }, { count, keep, keepNames: spec.keep, options: { format: 'jpeg', quality: 80, sizes: [entry.size].flat(), filter: 'lanczos3' } });
-    if (keep) saveKept(entry.label, r.kept, 'jpg');
+    }, { count, keep, keepNames: spec.keep, options: { format: entry.format, quality: 80, sizes: [entry.size].flat(), filter: 'lanczos3' } });
+    if (keep) saveKept(entry.label, r.kept, entry.format === 'webp' ? 'webp' : 'jpg');
     delete r.kept;
     return r;
   };

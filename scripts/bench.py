@@ -201,7 +201,7 @@ def native_cmds(tool, n, kind, fmt, src, out):
     ext = "webp" if fmt == "webp" else "jpg"
     if tool == "imgbatch":
         sizes = [a for size in TASK_SIZES[kind] for a in ("--size", size)]
-        return [[cli, src, "-o", out, "--to", "jpeg", *sizes, "--filter", "lanczos3",
+        return [[cli, src, "-o", out, "--to", fmt, *sizes, "--filter", "lanczos3",
                  "--quality", "80", "--jobs", str(n), "--json"]], {}
     if tool.startswith("sharp"):
         return [["node", "bench/peers/sharp.mjs", src, out, kind, fmt, str(n), "mozjpeg" if tool == "sharp-mozjpeg" else ""]], \
@@ -263,8 +263,8 @@ def measure_native(entry):
 
 # Tasks: (a) long edge 2048, (b) 720 wide (sharp's published task), (c) three outputs per photo
 # (2048 and 1024 long edge and a 320x320 cover crop: a website's set, where decoding once
-# shows, and where shrink-on-load would), all Lanczos3 JPEG q80; and (a) as WebP q80 where the tool has lossy WebP
-# (imgbatch's WebP is lossless only). Thread scaling (1 and all cores) on task a JPEG for every
+# shows, and where shrink-on-load would), all Lanczos3 JPEG q80; and (a) as lossy WebP q80.
+# Thread scaling (1 and all cores) on task a JPEG for every
 # tool; the others at all cores. Task c runs the tools that make several sizes from one decode.
 TASKS = [("a", "jpeg"), ("b", "jpeg"), ("c", "jpeg"), ("a", "webp")]
 TASK_SIZES = {"a": ["2048"], "b": ["w720"], "c": ["2048", "1024", "320x320:cover"]}
@@ -274,7 +274,7 @@ NATIVE_TOOLS = [("imgbatch", "imgbatch CLI", None), ("sharp", "sharp", None), ("
 native_plan = []
 for tool, name, limit in NATIVE_TOOLS:
     for kind, fmt in TASKS:
-        if (tool == "imgbatch" and fmt == "webp") or (tool == "sharp-mozjpeg" and (kind, fmt) != ("a", "jpeg")) \
+        if (tool == "sharp-mozjpeg" and (kind, fmt) != ("a", "jpeg")) \
                 or (kind == "c" and tool not in SEVERAL_SIZES):
             continue
         for n in (THREADS if (kind, fmt) == ("a", "jpeg") else [cores]):
@@ -317,6 +317,7 @@ if not args.no_browser:
                          {"label": f"browser-imgbatch-a-jpeg-{cores}", "name": "imgbatch, threaded", "query": f"?threads={cores}", "kind": "a", "format": "jpeg", "size": "2048", "threads": cores, "keep": True},
                          {"label": f"browser-imgbatch-b-jpeg-{cores}", "name": "imgbatch, threaded", "query": f"?threads={cores}", "kind": "b", "format": "jpeg", "size": "w720", "threads": cores, "keep": True},
                          {"label": f"browser-imgbatch-c-jpeg-{cores}", "name": "imgbatch, threaded", "query": f"?threads={cores}", "kind": "c", "format": "jpeg", "size": TASK_SIZES["c"], "threads": cores, "keep": False},
+                         {"label": f"browser-imgbatch-a-webp-{cores}", "name": "imgbatch, threaded", "query": f"?threads={cores}", "kind": "a", "format": "webp", "size": "2048", "threads": cores, "keep": True},
                          {"label": f"browser-imgbatch_fallback-a-jpeg-{cores}", "name": "imgbatch, fallback pool", "query": f"?engine=fallback&threads={cores}", "kind": "a", "format": "jpeg", "size": "2048", "threads": cores, "keep": True}],
             "peers": [], "memory_by_batch": [] if args.quick else [10, 200]}
     BROWSER_PEERS = [("wasm-vips", "wasm-vips (1 instance, threaded)", None), ("canvas", "canvas (createImageBitmap + OffscreenCanvas)", None),
