@@ -219,6 +219,11 @@ test('JPEG at every effort, lossy and lossless WebP and AVIF written in wasm com
   const chunk = (b64) => Buffer.from(b64, 'base64').subarray(12, 16).toString('latin1');
   assert.equal(chunk(outputs[3]), 'VP8 ');
   assert.equal(chunk(outputs[4]), 'VP8L');
+  // Lossy WebP in wasm is the native encoder's output exactly (zenwebp's wasm SIMD once was not).
+  const dir = mkdtempSync(path.join(tmpdir(), 'imgbatch-webp-'));
+  execFileSync(CLI, [path.join(CORPUS, photo[0].corpusPath), '-o', dir, '--to', 'webp', '--size', '512']);
+  const native = readFileSync(path.join(dir, `${path.parse(photo[0].name).name}.webp`));
+  assert.ok(Buffer.from(outputs[3], 'base64').equals(native), 'wasm and native lossy WebPs differ');
   // Mean squared error of each output against the PNG, both decoded by Chromium (libjpeg-turbo, dav1d).
   const mses = await page.evaluate(async ([reference, outputs]) => {
     const rgba = async (b64) => {
