@@ -396,14 +396,16 @@ def encoder_sweep():
     big = [p for p in photos if max(dims[p]) > 2048] or photos
     chosen = big[:2 if args.quick else 5]
     root = tempfile.mkdtemp(prefix="sweep-", dir=work)
-    src, ref = os.path.join(root, "src"), os.path.join(root, "ref")
+    # PPM copies for cjpeg live apart from the PNGs: sharp reads every file in ref and has no PPM reader.
+    src, ref, ppm = os.path.join(root, "src"), os.path.join(root, "ref"), os.path.join(root, "ppm")
     os.makedirs(src)
+    os.makedirs(ppm)
     for i, p in enumerate(chosen):
         os.symlink(p, os.path.join(src, f"{i:02d}-{os.path.basename(p)}"))
     subprocess.run([cli, src, "-o", ref, "--to", "png", "--size", "2048", "--json"], capture_output=True, check=True)
     refs = sorted(os.path.join(ref, f) for f in os.listdir(ref))
     for r in refs:
-        subprocess.run([IM["convert"], r, r[:-4] + ".ppm"], check=True)
+        subprocess.run([IM["convert"], r, os.path.join(ppm, os.path.basename(r)[:-4] + ".ppm")], check=True)
     data = {"photos": [os.path.relpath(p, corpus) if p.startswith(corpus) else p for p in chosen], "qualities": qualities, "encoders": {}}
     pairs, rows = [], []
     # cjpeg plain is libjpeg-turbo's defaults (baseline, standard Huffman tables), the library
@@ -417,7 +419,7 @@ def encoder_sweep():
                 for r in refs:
                     start = time.perf_counter()
                     with open(os.path.join(out, os.path.basename(r)[:-4] + ".jpg"), "wb") as fh:
-                        subprocess.run(["cjpeg", "-quality", str(q), *cjpeg_flags[enc], r[:-4] + ".ppm"], stdout=fh, check=True)
+                        subprocess.run(["cjpeg", "-quality", str(q), *cjpeg_flags[enc], os.path.join(ppm, os.path.basename(r)[:-4] + ".ppm")], stdout=fh, check=True)
                     rows.append((enc, q, os.path.join(out, os.path.basename(r)[:-4] + ".jpg"), r, (time.perf_counter() - start) * 1000))
             elif enc == "sharp":
                 # Encode time is not separable from sharp's PNG decode here, so it is not reported.
