@@ -26,6 +26,7 @@ mod options;
 mod pipeline;
 mod pixels;
 mod resize;
+mod visual_quality;
 #[cfg(all(target_arch = "wasm32", feature = "wasm"))]
 mod wasm;
 /// `initThreadPool(n)` for the page's engine worker (wasm-bindgen-rayon's export).
@@ -45,7 +46,7 @@ pub use limits::Limits;
 pub use metadata::{Metadata, exif_orientation};
 pub use options::{
     ByteSize, ChromaSubsampling, ColorPolicy, EncodeOptions, Filter, Fit, Job, JpegPreset,
-    MetadataPolicy, PngCompression, ResizeSpec, Rgb,
+    MetadataPolicy, PngCompression, ResizeSpec, Rgb, VisualLevel, VisualQuality,
 };
 pub use pipeline::{
     Note, Output, SourceInfo, Timings, convert, convert_pixels, estimate, inspect, sniff,

@@ -29,6 +29,9 @@ pub struct Job {
     /// Largest file each output may be (lossy formats). The quality is then searched, up to
     /// `encode.quality`, for the best output at or under it.
     pub target_size: Option<ByteSize>,
+    /// How good each output must look, as a SSIMULACRA2 score: the quality is searched for
+    /// the smallest file that reaches it (lossy formats this build can also read back).
+    pub visual_quality: Option<VisualQuality>,
     pub limits: Limits,
 }
 
@@ -44,6 +47,7 @@ impl Default for Job {
             color: ColorPolicy::default(),
             background: Rgb::WHITE,
             target_size: None,
+            visual_quality: None,
             limits: Limits::default(),
         }
     }
@@ -70,6 +74,16 @@ impl Job {
     /// The output is lossy and takes a quality: a lossy format not switched to lossless.
     pub fn is_lossy(&self) -> bool {
         self.format.info().lossy && !(self.encode.lossless && self.format.info().lossless_option)
+    }
+
+    /// `what` chooses the quality itself, which a lossless output does not have.
+    fn needs_lossy(&self, what: &str) -> Error {
+        let info = self.format.info();
+        Error::invalid_options(format!(
+            "{what} needs a lossy output format such as JPEG; {}{} is lossless",
+            if info.lossy { "lossless " } else { "" },
+            info.name
+        ))
     }
 
     /// Rejects contradictory or out-of-range settings before any file is touched.
@@ -99,11 +113,26 @@ impl Job {
         if let Some(target) = self.target_size
             && !self.is_lossy()
         {
-            return Err(Error::invalid_options(format!(
-                "a target file size ({target}) needs a lossy output format such as JPEG; {}{} is lossless",
-                if info.lossy { "lossless " } else { "" },
-                info.name
-            )));
+            return Err(self.needs_lossy(&format!("a target file size ({target})")));
+        }
+        if let Some(look) = self.visual_quality {
+            look.validate()?;
+            if self.target_size.is_some() {
+                return Err(Error::invalid_options(
+                    "choose a visual quality or a target file size, not both: each sets the quality",
+                ));
+            }
+            if !self.is_lossy() {
+                return Err(self.needs_lossy("a visual quality"));
+            }
+            // Scoring decodes every attempt, and the browser build reads AVIF through the
+            // browser, which the engine cannot call in the middle of a search.
+            if !info.can_decode {
+                return Err(Error::invalid_options(format!(
+                    "a visual quality for {} needs a decoder this build lacks; choose a quality number",
+                    info.name
+                )));
+            }
         }
         Ok(())
     }
@@ -469,6 +498,70 @@ impl std::fmt::Display for ByteSize {
             b if b >= 1_000 => write!(f, "{} KB", b as f64 / 1e3),
             b => write!(f, "{b} bytes"),
         }
+    }
+}
+
+/// A SSIMULACRA2 score (1-100) every output must reach: 90 is visually lossless, 80 high,
+/// 70 what the web usually serves. Written as a number or a level's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct VisualQuality(pub u8);
+
+/// A named visual-quality level, for the CLI's help and the page's picker.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct VisualLevel {
+    pub name: &'static str,
+    pub score: u8,
+    pub description: &'static str,
+}
+
+impl VisualQuality {
+    pub const LEVELS: [VisualLevel; 3] = [
+        VisualLevel {
+            name: "visually-lossless",
+            score: 90,
+            description: "no difference seen side by side, even zoomed in",
+        },
+        VisualLevel {
+            name: "high",
+            score: 80,
+            description: "differences only when looked for",
+        },
+        VisualLevel {
+            name: "web",
+            score: 70,
+            description: "what most web pages serve; small artefacts up close",
+        },
+    ];
+
+    pub(crate) fn validate(self) -> Result<()> {
+        if (1..=100).contains(&self.0) {
+            Ok(())
+        } else {
+            Err(Error::invalid_options(format!(
+                "visual quality {} is outside 1-100",
+                self.0
+            )))
+        }
+    }
+}
+
+impl FromStr for VisualQuality {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let text = s.trim().to_ascii_lowercase();
+        let level = Self::LEVELS.iter().find(|level| level.name == text);
+        let quality = match (level, text.parse::<u8>()) {
+            (Some(level), _) => VisualQuality(level.score),
+            (None, Ok(score)) => VisualQuality(score),
+            (None, Err(_)) => {
+                return Err(Error::invalid_options(format!(
+                    "cannot read the visual quality '{s}' (a score 1-100, or visually-lossless, high, web)"
+                )));
+            }
+        };
+        quality.validate()?;
+        Ok(quality)
     }
 }
 

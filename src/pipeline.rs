@@ -13,6 +13,7 @@ use crate::metadata::Metadata;
 use crate::options::{ByteSize, ColorPolicy, Job};
 use crate::pixels::{Pixels, Sample, SourcePixels};
 use crate::resize::{self, Plan};
+use crate::visual_quality::{self, SCORER_BYTES_PER_PIXEL};
 
 /// One encoded output.
 #[derive(Clone, Debug, Serialize)]
@@ -58,7 +59,7 @@ pub struct Timings {
 }
 
 /// Something the user should know about an output that is not an error.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "code", rename_all = "kebab-case")]
 pub enum Note {
     /// The input was animated; only its first frame was converted.
@@ -76,6 +77,14 @@ pub enum Note {
     QualityForTargetSize {
         quality: u8,
         target_bytes: u64,
+        encodes: u32,
+    },
+    /// The quality was searched for the smallest file that looks as good as asked. `score`
+    /// is the output's SSIMULACRA2; `None` when the image is too small (under 8 px) to score.
+    QualityForLook {
+        quality: u8,
+        target: u8,
+        score: Option<f64>,
         encodes: u32,
     },
 }
@@ -105,6 +114,29 @@ impl std::fmt::Display for Note {
                 "quality {quality}, the highest that fits in {}",
                 ByteSize(*target_bytes)
             ),
+            Note::QualityForLook {
+                quality,
+                target,
+                score: Some(score),
+                ..
+            } if *score >= f64::from(*target) => write!(
+                f,
+                "quality {quality}, the lowest that looks {target} or better (SSIMULACRA2 {score:.1})"
+            ),
+            Note::QualityForLook {
+                quality,
+                target,
+                score: Some(score),
+                ..
+            } => write!(
+                f,
+                "quality {quality} reaches only SSIMULACRA2 {score:.1}, short of the {target} asked"
+            ),
+            Note::QualityForLook {
+                quality,
+                score: None,
+                ..
+            } => write!(f, "quality {quality}: too small (under 8 px) to score"),
         }
     }
 }
@@ -149,7 +181,8 @@ pub fn inspect(bytes: &[u8], limits: &Limits) -> Result<SourceInfo> {
 /// Estimated peak memory to convert a file with this header: the input, the decoder's
 /// buffer, the working copy and its rotated copy, and per output the resized image, its
 /// flattened copy and the encoder's working set; twice as much where 16-bit samples are
-/// kept.
+/// kept. A visual-quality search adds the scorer's working set for the largest output (the
+/// outputs are made one after another).
 pub fn estimate_peak_memory(header: &Header, input_bytes: u64, job: &Job) -> u64 {
     let (w, h) = header.upright_size();
     let source_px = u64::from(w) * u64::from(h);
@@ -160,15 +193,20 @@ pub fn estimate_peak_memory(header: &Header, input_bytes: u64, job: &Job) -> u64
         4
     };
     let max_side = info.max_side;
-    let outputs: u64 = job
+    let canvases: Vec<u64> = job
         .output_sizes()
         .iter()
         .map(|spec| {
             let (cw, ch) = Plan::new(w, h, spec, job.enlarge, max_side).canvas;
-            u64::from(cw) * u64::from(ch) * pixel_bytes * 3
+            u64::from(cw) * u64::from(ch)
         })
-        .sum();
-    input_bytes + header.decoded_bytes + source_px * pixel_bytes * 2 + outputs
+        .collect();
+    let outputs: u64 = canvases.iter().map(|px| px * pixel_bytes * 3).sum();
+    let scorer = match job.visual_quality {
+        Some(_) => canvases.iter().max().unwrap_or(&0) * SCORER_BYTES_PER_PIXEL,
+        None => 0,
+    };
+    input_bytes + header.decoded_bytes + source_px * pixel_bytes * 2 + outputs + scorer
 }
 
 /// Reads the header and estimates the peak memory of converting `bytes` with `job`,
@@ -279,13 +317,24 @@ fn encode_all<S: Sample>(
                 notes.push(Note::AlphaFlattened);
             }
             let started = Instant::now();
-            let bytes = match job.target_size {
-                None => codecs::encode(pixels, job.format, &job.encode, &metadata)?,
-                Some(target) => {
+            let bytes = match (job.target_size, job.visual_quality) {
+                (Some(target), _) => {
                     let (bytes, note) = encode_within(pixels, job, &metadata, target)?;
                     notes.extend(note);
                     bytes
                 }
+                (None, Some(look)) => {
+                    let (bytes, chosen) =
+                        visual_quality::encode_to_look(pixels, job, &metadata, look)?;
+                    notes.push(Note::QualityForLook {
+                        quality: chosen.quality,
+                        target: look.0,
+                        score: chosen.score,
+                        encodes: chosen.encodes,
+                    });
+                    bytes
+                }
+                (None, None) => codecs::encode(pixels, job.format, &job.encode, &metadata)?,
             };
             let encode_ms = ms_since(started);
             Ok(Output {
