@@ -32,6 +32,9 @@ struct WebOptions {
     /// Largest output file, e.g. "500K"; empty for none.
     #[serde(rename = "targetSize")]
     target_size: String,
+    /// A SSIMULACRA2 score 1-100 each output must reach; null for none.
+    #[serde(rename = "visualQuality")]
+    visual_quality: Option<crate::VisualQuality>,
 }
 
 impl Default for WebOptions {
@@ -50,6 +53,7 @@ impl Default for WebOptions {
             color: "keep".into(),
             background: "#ffffff".into(),
             target_size: String::new(),
+            visual_quality: job.visual_quality,
         }
     }
 }
@@ -79,6 +83,7 @@ fn job_from(options: &str) -> Result<Job, Error> {
     job.target_size = (!target_size.is_empty())
         .then(|| target_size.parse())
         .transpose()?;
+    job.visual_quality = web.visual_quality;
     job.validate()?;
     Ok(job)
 }
@@ -128,6 +133,7 @@ pub fn engine_info() -> String {
         "flavor": if cfg!(feature = "parallel") { "parallel" } else { "single" },
         "threads": rayon::current_num_threads(),
         "formats": crate::FORMATS,
+        "visualQualityLevels": crate::VisualQuality::LEVELS,
     })
     .to_string()
 }

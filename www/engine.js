@@ -170,6 +170,7 @@ class Engine {
       peakWasmBytes: this.bridges.reduce((sum, b) => sum + (b.peakWasmBytes ?? 0), 0),
       build: { version: this.engineInfo.version, flavor: this.engineInfo.flavor },
       formats: this.engineInfo.formats,
+      visualQualityLevels: this.engineInfo.visualQualityLevels,
     };
   }
 

@@ -3,10 +3,10 @@
 //
 // Automation API (for scripts and tests; the Start button uses the same code path):
 //   await imgbatch.ready                      resolves once the engine is running
-//   imgbatch.engineInfo()                     { mode, reason, threads, workers, peakWasmBytes, build, formats }
+//   imgbatch.engineInfo()                     { mode, reason, threads, workers, peakWasmBytes, build, formats, visualQualityLevels }
 //   Page URL options: ?threads=N (pool size or worker count), ?engine=fallback (no threads)
 //   await imgbatch.convert(files, options)    files: FileList | File[] | [{ file, path }]
-//       options: { format, quality, jpegEffort: 'fast'|'balanced'|'smallest', lossless (WebP), targetSize: '500K' (lossy formats), progressive, sizes: ['2048', '320x320:cover', ...],
+//       options: { format, quality, jpegEffort: 'fast'|'balanced'|'smallest', lossless (WebP), targetSize: '500K' (lossy formats), visualQuality: 80 (SSIMULACRA2, lossy formats the engine reads back), progressive, sizes: ['2048', '320x320:cover', ...],
 //                  filter, enlarge, metadata: 'strip'|'strip-gps'|'keep',
 //                  color: 'keep'|'srgb', background: '#rrggbb' }
 //       resolves with one result per file, in order:
@@ -19,7 +19,7 @@ import { downloadZip, saveToFolder, zipStream } from './zip.js';
 
 const $ = (id) => document.getElementById(id);
 const SETTINGS_KEY = 'imgbatch.settings.v1';
-const CONTROLS = ['format', 'quality', 'jpeg-effort', 'lossless', 'target-size', 'resize', 'custom-size', 'fit', 'extra-sizes', 'metadata', 'color', 'background'];
+const CONTROLS = ['format', 'quality-mode', 'visual-quality', 'quality', 'jpeg-effort', 'lossless', 'target-size', 'resize', 'custom-size', 'fit', 'extra-sizes', 'metadata', 'color', 'background'];
 
 const items = []; // { key, file, path, row, result }
 let engine = null;
@@ -68,7 +68,8 @@ function readOptions() {
     quality: Number($('quality').value),
     jpegEffort: $('jpeg-effort').value,
     lossless: lossless(format),
-    targetSize: format?.lossy && !lossless(format) ? $('target-size').value.trim() : '',
+    targetSize: qualityMode(format) === 'size' ? $('target-size').value.trim() : '',
+    visualQuality: qualityMode(format) === 'look' ? Number($('visual-quality').value) : null,
     sizes: all.length === 1 && all[0] === 'orig' ? [] : all,
     metadata: $('metadata').value,
     color: $('color').value,
@@ -78,6 +79,14 @@ function readOptions() {
 
 // The lossless box counts only for formats that offer both (WebP).
 const lossless = (format) => Boolean(format?.lossless_option) && $('lossless').checked;
+
+// How the quality is chosen: 'none' (lossless output), 'look' (a visual-quality target, for
+// formats the engine can read back to score), 'number' or 'size'.
+function qualityMode(format) {
+  if (!format?.lossy || lossless(format)) return 'none';
+  const mode = $('quality-mode').value;
+  return mode === 'look' && !format.can_decode ? 'number' : mode;
+}
 
 // A checkbox is saved by whether it is ticked, every other control by its value.
 const controlValue = (control) => (control.type === 'checkbox' ? control.checked : control.value);
@@ -111,8 +120,12 @@ function restoreSettings() {
 function updateOptionFields() {
   const format = engine?.info().formats.find((f) => f.id === $('format').value);
   $('lossless-field').hidden = !format?.lossless_option;
-  $('quality-field').hidden = !format?.lossy || lossless(format);
-  $('target-size-field').hidden = !format?.lossy || lossless(format);
+  const mode = qualityMode(format);
+  $('quality-mode-field').hidden = mode === 'none';
+  $('quality-mode').options[0].disabled = !format?.can_decode;
+  $('visual-quality-field').hidden = mode !== 'look';
+  $('quality-field').hidden = mode !== 'number' && mode !== 'size';
+  $('target-size-field').hidden = mode !== 'size';
   $('jpeg-effort-field').hidden = format?.id !== 'jpeg';
   $('quality-value').value = $('quality').value;
   $('background-field').hidden = Boolean(format?.alpha) && !$('resize').value.includes('contain') && $('fit').value !== 'contain';
@@ -295,6 +308,11 @@ const ready = createEngine({
   for (const f of info.formats.filter((f) => f.can_encode)) {
     $('format').append(element('option', { value: f.id, textContent: `${f.name} (.${f.extensions[0]})` }));
   }
+  for (const level of info.visualQualityLevels) {
+    const name = level.name[0].toUpperCase() + level.name.slice(1).replace(/-/g, ' ');
+    $('visual-quality').append(element('option', { value: String(level.score), textContent: `${name} (${level.score}): ${level.description}` }));
+  }
+  $('visual-quality').value = String(info.visualQualityLevels.find((l) => l.name === 'high')?.score ?? '');
   restoreSettings();
   updateOptionFields();
   updateButtons();

@@ -310,3 +310,29 @@ test('a maximum file size set on the page is met, with the quality it took', asy
   assert.match(tooSmall.error.message, /cannot fit in 1 KB/);
   await page.close();
 });
+
+test('a visual-quality target on the page writes the CLI\'s bytes, threaded and fallback, and says what it chose', async () => {
+  const photos = conversionSet.filter((p) => /\.jpe?g$/i.test(p)).slice(0, 3).map(corpusFile);
+  const threaded = await openPage(isolated);
+  const fallback = await openPage(plain);
+  for (const format of ['jpeg', 'webp']) {
+    const options = { format, visualQuality: 80, sizes: ['512'] };
+    const a = await convertInPage(threaded.page, photos, options, { withBytes: true });
+    const b = await convertInPage(fallback.page, photos, options, { withBytes: true });
+    const dir = mkdtempSync(path.join(tmpdir(), 'imgbatch-look-'));
+    execFileSync(CLI, [...photos.map((p) => path.join(CORPUS, p.corpusPath)), '-o', dir, '--to', format, '--size', '512', '--visual-quality', 'high']);
+    for (const [i, r] of a.entries()) {
+      assert.equal(r.status, 'converted', JSON.stringify(r.error));
+      const native = readFileSync(path.join(dir, `${path.parse(r.path).name}.${format === 'jpeg' ? 'jpg' : 'webp'}`));
+      assert.ok(Buffer.from(r.outputs[0].data, 'base64').equals(native), `${r.path} ${format}: page and CLI differ`);
+      assert.equal(b[i].outputs[0].hash, r.outputs[0].hash, `${r.path} ${format}: fallback and threaded differ`);
+      const note = r.outputs[0].notes.find((n) => n.code === 'quality-for-look');
+      assert.ok(note && note.score >= 80 && /^quality \d+, the lowest that looks 80 or better \(SSIMULACRA2 \d+\.\d\)$/.test(note.message), JSON.stringify(r.outputs[0].notes));
+    }
+  }
+  // The browser build reads AVIF through the browser, which a search cannot call: refused, not faked.
+  const [avif] = await convertInPage(threaded.page, photos.slice(0, 1), { format: 'avif', visualQuality: 80 });
+  assert.equal(avif.error.code, 'invalid-options');
+  await threaded.page.close();
+  await fallback.page.close();
+});
