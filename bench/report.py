@@ -233,6 +233,29 @@ if nat_1 and ib_1 and "stages_ms" in nat_1 and "stages_ms" in ib_1:
         L.append(f"{i}. **{title}**{' (top three)' if i <= 3 else ''}: {text}")
     L.append("")
 
+# --- visual-quality target against a fixed quality ---------------------------------------------
+vt = R.get("visual_tradeoff")
+if vt:
+    L += ["## A visual-quality target against a fixed quality", "",
+          f"imgbatch CLI on every core, each of {vt['photos']} distinct photos ({vt['megapixels']} MP) once at long edge 2048: `-q 80` against "
+          "`--visual-quality 80` (each photo at the lowest quality whose output the engine scores at SSIMULACRA2 80 or more). Scores are "
+          "bench/quality's, against the `image` crate's own resize of the source, so they sit a little apart from the engine's.", "",
+          "| format | quality chosen by | seconds | KB per image | SSIMULACRA2 mean | min | max | spread (stdev) | quality used (min, median, max) |",
+          "|---|---|---|---|---|---|---|---|---|"]
+    for run in vt["runs"].values():
+        sc, q = run["score"], run["quality"]
+        used = f"{q['min']}, {q['median']}, {q['max']}" if q else "80 for all"
+        L.append(f"| {run['format'].upper() if run['format'] == 'jpeg' else 'WebP'} | {run['mode']} | {run['seconds']:.2f} | {run['kb_per_image']:.0f} | "
+                 f"{sc['mean']:.1f} | {sc['min']:.1f} | {sc['max']:.1f} | {sc['stdev']:.1f} | {used} |")
+    L.append("")
+    for fmt in ("jpeg", "webp"):
+        fixed, target = vt["runs"].get(f"{fmt} quality 80"), vt["runs"].get(f"{fmt} visual quality 80")
+        if fixed and target:
+            L.append(f"- {'JPEG' if fmt == 'jpeg' else 'WebP'}: the target takes {target['seconds'] / fixed['seconds']:.1f}x the time of one fixed quality and writes "
+                     f"{target['kb_per_image'] / fixed['kb_per_image']:.2f}x the bytes; the lowest score goes from {fixed['score']['min']:.1f} to "
+                     f"{target['score']['min']:.1f} and the spread from {fixed['score']['stdev']:.1f} to {target['score']['stdev']:.1f} points.")
+    L.append("")
+
 # --- encoder sweep --------------------------------------------------------------------------------
 sweep = R.get("encoder_sweep")
 if sweep:
@@ -321,6 +344,7 @@ L += ["## Reproduce", "", "```",
       "scripts/bench --no-sweep       # skip the JPEG encoder sweep",
       "scripts/bench --slow-files N   # files for ImageMagick, magick-wasm and jSquash (default 12)",
       "scripts/bench --max-wait S     # longest wait for a quiet machine before each run (default 600)",
+      "scripts/bench --only-tradeoff  # add only the visual-quality trade-off to the last run's JSON",
       ".venv/bin/python bench/report.py bench-out/bench.json   # redraw this file and the chart from the JSON",
       "```", "",
       "It installs what it needs, idempotently: Debian's chromium, libvips-tools, imagemagick and libjpeg-turbo-progs (apt), the peers from "

@@ -17,6 +17,8 @@ parser.add_argument("--min-mp", type=float, default=300)
 parser.add_argument("--reps", type=int, default=3)
 parser.add_argument("--no-browser", action="store_true")
 parser.add_argument("--no-sweep", action="store_true", help="skip the JPEG encoder vs cjpeg sweep")
+parser.add_argument("--only-tradeoff", action="store_true",
+                    help="add only the visual-quality trade-off (imgbatch against itself) to the last run's bench-out/bench.json")
 parser.add_argument("--quick", action="store_true", help="smoke run: 8 files, 1 rep, small samples (numbers are not meaningful)")
 parser.add_argument("--slow-files", type=int, default=12, help="files for the slow peers (ImageMagick, magick-wasm, jSquash)")
 parser.add_argument("--quality-files", type=int, default=8, help="distinct photos whose outputs are scored")
@@ -281,6 +283,53 @@ for tool, name, limit in NATIVE_TOOLS:
             native_plan.append({"label": f"native-{tool}-{kind}-{fmt}-{n}", "tool": tool, "name": name, "threads": n, "kind": kind,
                                 "format": fmt, "limit": limit, "keep": n == cores and kind != "c"})
 
+def score(pairs):
+    """{output path: {score, oriented, ...}} from bench-quality for (reference, output) pairs."""
+    if not pairs:
+        return {}
+    out = subprocess.run([scorer], input="".join(f"{a}\t{b}\n" for a, b in pairs), capture_output=True, text=True, check=True)
+    return {r["output"]: r for r in map(json.loads, out.stdout.splitlines())}
+
+
+def visual_tradeoff():
+    """imgbatch's --visual-quality 80 against a fixed --quality 80, in JPEG and WebP: each distinct
+    photo once at long edge 2048 on every core. Wall time, bytes, the quality each photo got, and
+    the spread of every output's SSIMULACRA2 from bench/quality (the fixed quality's problem is
+    that spread; the target's answer is a floor)."""
+    distinct = list(dict.fromkeys(f["source"] for f in staged))[:4 if args.quick else None]
+    src = tempfile.mkdtemp(prefix="tradeoff-", dir=work)
+    for i, p in enumerate(distinct):
+        os.symlink(p, os.path.join(src, f"{i:03d}-{os.path.basename(p)}"))
+    data = {"photos": len(distinct), "megapixels": round(sum(dims[p][0] * dims[p][1] for p in distinct) / 1e6, 1), "runs": {}}
+    for fmt in ("jpeg", "webp"):
+        for mode, flags in (("quality 80", ["-q", "80"]), ("visual quality 80", ["--visual-quality", "80"])):
+            out = tempfile.mkdtemp(prefix="tradeoff-out-", dir=work)
+            load = quiet()
+            start = time.perf_counter()
+            run = subprocess.run([cli, src, "-o", out, "--to", fmt, "--size", "2048", "--json", *flags], capture_output=True, text=True)
+            wall = time.perf_counter() - start
+            files = [f for f in json.loads(run.stdout)["files"] if f["status"] == "converted"]
+            paths = [os.path.abspath(f["outputs"][0]["path"]) for f in files]
+            scored = score([(f["input"], p) for f, p in zip(files, paths)])
+            good = [scored[p]["score"] for p in paths if "score" in scored.get(p, {})]
+            chosen = sorted(n["quality"] for f in files for n in f["outputs"][0]["notes"] if n["code"] == "quality-for-look")
+            data["runs"][f"{fmt} {mode}"] = {
+                "format": fmt, "mode": mode, "seconds": round(wall, 2), "converted": len(files), "load": load,
+                "kb_per_image": round(sum(map(os.path.getsize, paths)) / len(paths) / 1e3, 1),
+                "score": {"mean": round(statistics.mean(good), 2), "min": round(min(good), 2), "max": round(max(good), 2),
+                          "stdev": round(statistics.pstdev(good), 2), "scored": len(good)},
+                "quality": {"min": chosen[0], "median": chosen[len(chosen) // 2], "max": chosen[-1]} if chosen else None}
+            log(f"tradeoff {fmt} {mode}: {wall:.2f} s, {data['runs'][f'{fmt} {mode}']['kb_per_image']} KB per image")
+    return data
+
+
+if args.only_tradeoff:
+    results = json.load(open("bench-out/bench.json"))
+    results["visual_tradeoff"] = visual_tradeoff()
+    json.dump(results, open("bench-out/bench.json", "w"), indent=2)
+    subprocess.run([os.environ.get("BENCH_PYTHON", sys.executable), "bench/report.py", "bench-out/bench.json"], check=True)
+    sys.exit(0)
+
 results = {
     "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     "machine": {"cores": cores, "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine()),
@@ -347,14 +396,6 @@ if not args.no_browser:
 
 # --- quality: SSIMULACRA2 of each tool's outputs against the reference resize -------------------
 source_of = {f["name"]: f["source"] for f in staged}
-
-
-def score(pairs):
-    """{output path: {score, oriented, ...}} from bench-quality for (reference, output) pairs."""
-    if not pairs:
-        return {}
-    out = subprocess.run([scorer], input="".join(f"{a}\t{b}\n" for a, b in pairs), capture_output=True, text=True, check=True)
-    return {r["output"]: r for r in map(json.loads, out.stdout.splitlines())}
 
 
 pairs = []
@@ -498,6 +539,11 @@ try:
     results["shrink_on_load"] = shrink_on_load()
 except Exception as e:
     results["errors"]["shrink_on_load"] = str(e)[:400]
+
+try:
+    results["visual_tradeoff"] = visual_tradeoff()
+except Exception as e:
+    results["errors"]["visual_tradeoff"] = str(e)[:400]
 
 os.makedirs("bench-out", exist_ok=True)
 json.dump(results, open("bench-out/bench.json", "w"), indent=2)
