@@ -22,6 +22,7 @@ mod error;
 mod format;
 mod limits;
 mod metadata;
+mod naming;
 mod options;
 mod pipeline;
 mod pixels;
@@ -43,7 +44,10 @@ pub use container::frame_count;
 pub use error::{Error, ErrorKind, Result};
 pub use format::{FORMATS, Format, FormatInfo, decodable, encodable};
 pub use limits::Limits;
-pub use metadata::{Metadata, exif_orientation};
+pub use metadata::{Metadata, exif_capture_time, exif_orientation};
+pub use naming::{
+    Collision, DateSource, DateTime, NAME_FIELDS, NameInput, NameOutput, NameTemplate, Names,
+};
 pub use options::{
     ByteSize, ChromaSubsampling, ColorPolicy, EncodeOptions, Filter, Fit, Job, JpegPreset,
     MetadataPolicy, PngCompression, ResizeSpec, Rgb, VisualLevel, VisualQuality,

@@ -9,7 +9,8 @@ use crate::container::frame_count;
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::limits::Limits;
-use crate::metadata::Metadata;
+use crate::metadata::{Metadata, exif_capture_time};
+use crate::naming::DateTime;
 use crate::options::{ByteSize, ColorPolicy, Job};
 use crate::pixels::{Pixels, Sample, SourcePixels};
 use crate::resize::{self, Plan};
@@ -26,6 +27,8 @@ pub struct Output {
     /// The size spec's label (`2048`, `800x600-cover`, `orig`), for name templates.
     #[serde(rename = "size")]
     pub label: String,
+    /// When the photo was taken (EXIF DateTimeOriginal), for names and file dates.
+    pub captured: Option<DateTime>,
     pub timings: Timings,
     #[serde(serialize_with = "notes_with_messages")]
     pub notes: Vec<Note>,
@@ -283,6 +286,8 @@ fn encode_all<S: Sample>(
     job: &Job,
 ) -> Result<Vec<Output>> {
     let info = job.format.info();
+    // Read before the metadata policy runs: a stripped output is still named by its date.
+    let captured = metadata.exif.as_deref().and_then(exif_capture_time);
     let (metadata, metadata_notes) = metadata.for_output(job.metadata, info);
     job.output_sizes()
         .iter()
@@ -343,6 +348,7 @@ fn encode_all<S: Sample>(
                 width: pixels.width,
                 height: pixels.height,
                 label: spec.label(),
+                captured,
                 timings: Timings {
                     decode_ms,
                     resize_ms,

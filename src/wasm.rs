@@ -7,7 +7,10 @@ use std::sync::Mutex;
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use crate::{Error, Format, Job, JpegPreset, Output};
+use crate::{
+    DateSource, DateTime, Error, Format, Job, JpegPreset, NameInput, NameOutput, NameTemplate,
+    Output,
+};
 
 /// The options the page sends: the short text forms the UI shows (`"2048"`,
 /// `"800x600:cover"`, `"#ffffff"`), turned into a [`Job`] by the engine's own parsers.
@@ -35,6 +38,10 @@ struct WebOptions {
     /// A SSIMULACRA2 score 1-100 each output must reach; null for none.
     #[serde(rename = "visualQuality")]
     visual_quality: Option<crate::VisualQuality>,
+    /// A name template such as `{date}-{stem}.{ext}`; empty for the default.
+    name: String,
+    /// The date each output carries in the ZIP: "file" or "capture".
+    dates: DateSource,
 }
 
 impl Default for WebOptions {
@@ -54,13 +61,28 @@ impl Default for WebOptions {
             background: "#ffffff".into(),
             target_size: String::new(),
             visual_quality: job.visual_quality,
+            name: String::new(),
+            dates: DateSource::default(),
+        }
+    }
+}
+
+impl WebOptions {
+    fn read(options: &str) -> Result<WebOptions, Error> {
+        serde_json::from_str(options)
+            .map_err(|e| Error::invalid_options(format!("cannot read the options: {e}")))
+    }
+
+    fn template(&self, sizes: usize) -> Result<NameTemplate, Error> {
+        match self.name.trim() {
+            "" => Ok(NameTemplate::for_sizes(sizes)),
+            text => text.parse(),
         }
     }
 }
 
 fn job_from(options: &str) -> Result<Job, Error> {
-    let web: WebOptions = serde_json::from_str(options)
-        .map_err(|e| Error::invalid_options(format!("cannot read the options: {e}")))?;
+    let web = WebOptions::read(options)?;
     let format = Format::from_name(&web.format)
         .ok_or_else(|| Error::invalid_options(format!("unknown format '{}'", web.format)))?;
     let mut job = Job::new(format);
@@ -85,6 +107,8 @@ fn job_from(options: &str) -> Result<Job, Error> {
         .transpose()?;
     job.visual_quality = web.visual_quality;
     job.validate()?;
+    // Checked here so a bad template is an options error before any file is read.
+    web.template(job.sizes.len())?;
     Ok(job)
 }
 
@@ -134,8 +158,69 @@ pub fn engine_info() -> String {
         "threads": rayon::current_num_threads(),
         "formats": crate::FORMATS,
         "visualQualityLevels": crate::VisualQuality::LEVELS,
+        "nameFields": crate::NAME_FIELDS,
     })
     .to_string()
+}
+
+/// The input file an output is named after, as the page knows it.
+#[derive(Deserialize)]
+struct WebFile {
+    path: String,
+    number: usize,
+    /// `File.lastModified`, in milliseconds since 1970.
+    modified: f64,
+}
+
+/// What naming needs from an output's report (the `meta` JSON of [`convert`]).
+#[derive(Deserialize)]
+struct WebOutput {
+    size: String,
+    width: u32,
+    height: u32,
+    captured: Option<String>,
+}
+
+/// The name and date of one output, as JSON: `{ name, numbered, modified }`. `numbered` is
+/// the name a collision gives it, with NUL where the number goes (no file name holds a NUL);
+/// the page numbers collisions ("name (2)"), where the CLI refuses them. `modified` is in
+/// milliseconds, under the `dates` option.
+#[wasm_bindgen(js_name = outputName)]
+pub fn output_name(options: &str, file: &str, meta: &str) -> Result<String, JsValue> {
+    let named = || -> Result<serde_json::Value, Error> {
+        let web = WebOptions::read(options)?;
+        let job = job_from(options)?;
+        let file: WebFile = serde_json::from_str(file)
+            .map_err(|e| Error::internal(format!("bad file for naming: {e}")))?;
+        let output: WebOutput = serde_json::from_str(meta)
+            .map_err(|e| Error::internal(format!("bad output for naming: {e}")))?;
+        let file_date = DateTime::from_unix_seconds((file.modified / 1000.0).floor() as i64);
+        let captured = output.captured.as_deref().map(str::parse).transpose()?;
+        let input = NameInput {
+            path: &file.path,
+            number: file.number,
+            file_date,
+            format: job.format,
+        };
+        let made = NameOutput {
+            width: output.width,
+            height: output.height,
+            captured,
+        };
+        let name = web
+            .template(job.sizes.len())?
+            .render(&input, &output.size, Some(&made))
+            .ok_or_else(|| Error::internal("an output's name needs more than it has"))?;
+        let modified = web.dates.pick(file_date, captured).unix_seconds() as f64 * 1000.0;
+        Ok(serde_json::json!({
+            "numbered": crate::naming::numbered_as(&name, "\0"),
+            "name": name,
+            "modified": modified,
+        }))
+    };
+    named()
+        .map(|value| value.to_string())
+        .map_err(|e| error_value(&e))
 }
 
 /// Upright size, format and frame count from the header, as JSON.

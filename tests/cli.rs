@@ -191,3 +191,89 @@ fn unusable_arguments_exit_2() {
     assert_eq!(imgbatch(&[i, "-o", o, "--name", "{nope}.{ext}"]).0, 2);
     assert_eq!(imgbatch(&[i, "-o", o, "--name", "../escape.{ext}"]).0, 2);
 }
+
+/// DateTimeOriginal as kamadak-exif, an independent reader, reads it from `path`.
+fn capture_date(path: &Path) -> exif::DateTime {
+    let mut reader = std::io::BufReader::new(fs::File::open(path).unwrap());
+    let exif = exif::Reader::new()
+        .read_from_container(&mut reader)
+        .unwrap();
+    let field = exif
+        .get_field(exif::Tag::DateTimeOriginal, exif::In::PRIMARY)
+        .expect("the photo has a capture date");
+    match &field.value {
+        exif::Value::Ascii(text) => exif::DateTime::from_ascii(&text[0]).unwrap(),
+        other => panic!("DateTimeOriginal is {other:?}"),
+    }
+}
+
+fn set_mtime(path: &Path, unix_seconds: u64) {
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_seconds);
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(time)
+        .unwrap();
+}
+
+fn mtime(path: &Path) -> u64 {
+    let modified = fs::metadata(path).unwrap().modified().unwrap();
+    modified
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// 2001-02-03 04:05:06 UTC.
+const FILE_DATE: u64 = 981_173_106;
+
+#[test]
+fn names_come_from_the_capture_date_else_the_file_date_with_a_counter() {
+    let tmp = tempfile::tempdir().unwrap();
+    let photos = tmp.path().join("photos");
+    copy("exif-samples/jpg/Nikon_D70.jpg", &photos.join("a.jpg"));
+    copy("pngsuite/png/basn6a08.png", &photos.join("b.png"));
+    set_mtime(&photos.join("b.png"), FILE_DATE);
+    let out = tmp.path().join("out");
+    let (code, _, stderr) = imgbatch(&[
+        photos.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--name",
+        "{n} {date} {time} {stem}.{ext}",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let taken = capture_date(&photos.join("a.jpg"));
+    let expected = format!(
+        "0001 {:04}-{:02}-{:02} {:02}-{:02}-{:02} a.jpg",
+        taken.year, taken.month, taken.day, taken.hour, taken.minute, taken.second
+    );
+    assert!(out.join(&expected).is_file(), "{expected} written");
+    assert!(out.join("0002 2001-02-03 04-05-06 b.jpg").is_file());
+}
+
+#[test]
+fn outputs_keep_the_inputs_dates_or_take_when_the_photo_was_taken() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("a.jpg");
+    copy("exif-samples/jpg/Nikon_D70.jpg", &input);
+    set_mtime(&input, FILE_DATE);
+    let kept = tmp.path().join("kept");
+    let taken = tmp.path().join("taken");
+    let i = input.to_str().unwrap();
+    assert_eq!(imgbatch(&[i, "-o", kept.to_str().unwrap()]).0, 0);
+    assert_eq!(mtime(&kept.join("a.jpg")), FILE_DATE);
+    let (code, _, stderr) = imgbatch(&[i, "-o", taken.to_str().unwrap(), "--dates", "capture"]);
+    assert_eq!(code, 0, "{stderr}");
+    let date = capture_date(&input);
+    let expected = imgbatch::DateTime {
+        year: date.year,
+        month: date.month,
+        day: date.day,
+        hour: date.hour,
+        minute: date.minute,
+        second: date.second,
+    };
+    assert_eq!(mtime(&taken.join("a.jpg")) as i64, expected.unix_seconds());
+}

@@ -66,7 +66,7 @@ class Bridge {
     this.inFlight.set(job.id, job);
     const timeout = JOB_TIMEOUT_BASE_MS + (job.file.size / 1e6) * JOB_TIMEOUT_PER_MB_MS;
     job.timer = setTimeout(() => this.die(job.id, `timed out after ${Math.round(timeout / 1000)} s`), timeout);
-    this.worker.postMessage({ type: MSG.JOB, id: job.id, file: job.file, path: job.path, options: job.options });
+    this.worker.postMessage({ type: MSG.JOB, id: job.id, file: job.file, path: job.path, number: job.number, options: job.options });
   }
 
   onMessage(data) {
@@ -100,16 +100,11 @@ class Bridge {
   }
 }
 
-function outputName(path, meta, several, taken) {
-  const slash = path.lastIndexOf('/');
-  const dir = path.slice(0, slash + 1);
-  const file = path.slice(slash + 1);
-  const dot = file.lastIndexOf('.');
-  const stem = dot > 0 ? file.slice(0, dot) : file;
-  const ext = meta.formatInfo.extensions[0];
-  let name = several ? `${dir}${stem}-${meta.size}.${ext}` : `${dir}${stem}.${ext}`;
-  // Two inputs can share a stem (a.png, a.jpg): never let one output replace another.
-  for (let n = 2; taken.has(name); n++) name = several ? `${dir}${stem}-${meta.size} (${n}).${ext}` : `${dir}${stem} (${n}).${ext}`;
+// The engine names each output; two inputs can still share a name (a.png, a.jpg), and one
+// output must never replace another in the ZIP, so a repeat takes the engine's numbered form.
+function claimName(meta, taken) {
+  let name = meta.name;
+  for (let n = 2; taken.has(name); n++) name = meta.numbered.replace('\0', String(n));
   taken.add(name);
   return name;
 }
@@ -171,20 +166,19 @@ class Engine {
       build: { version: this.engineInfo.version, flavor: this.engineInfo.flavor },
       formats: this.engineInfo.formats,
       visualQualityLevels: this.engineInfo.visualQualityLevels,
+      nameFields: this.engineInfo.nameFields,
     };
   }
 
-  /** Converts `items` ({file, path}) with `options`; resolves with one result per item. */
+  /** Converts `items` ({file, path, number?}) with `options`; resolves with one result per item. */
   convert(items, options = {}, { onProgress, onResult, signal } = {}) {
     if (this.busy) return Promise.reject(new Error('a conversion is already running'));
     this.busy = true;
-    const several = (options.sizes ?? []).filter((s) => String(s).trim()).length > 1;
     const run = {
-      queue: items.map((item, index) => ({ id: this.nextId = (this.nextId ?? 0) + 1, index, file: item.file, path: item.path, options })),
+      queue: items.map((item, index) => ({ id: this.nextId = (this.nextId ?? 0) + 1, index, number: item.number ?? index + 1, file: item.file, path: item.path, options })),
       results: new Array(items.length),
       remaining: items.length,
       taken: new Set(),
-      several,
       progress: { done: 0, total: items.length, inputBytes: 0, outputBytes: 0, megapixels: 0 },
       onProgress,
       onResult,
@@ -217,9 +211,9 @@ class Engine {
   onDone(job, result) {
     const outputs = (result.outputs ?? []).map(({ bytes, meta }) => {
       const formatInfo = this.formats.get(meta.format);
-      const name = outputName(job.path, { ...meta, formatInfo }, this.run.several, this.run.taken);
+      const name = claimName(meta, this.run.taken);
       const blob = new Blob([bytes], { type: formatInfo.mime });
-      return { name, blob, bytes: bytes.byteLength, width: meta.width, height: meta.height, format: meta.format, mime: formatInfo.mime, size: meta.size, notes: meta.notes, timings: meta.timings };
+      return { name, modified: meta.modified, blob, bytes: bytes.byteLength, width: meta.width, height: meta.height, format: meta.format, mime: formatInfo.mime, size: meta.size, notes: meta.notes, timings: meta.timings };
     });
     this.record(job, { ...result, outputs });
     this.dispatch();

@@ -19,7 +19,7 @@ import { downloadZip, saveToFolder, zipStream } from './zip.js';
 
 const $ = (id) => document.getElementById(id);
 const SETTINGS_KEY = 'imgbatch.settings.v1';
-const CONTROLS = ['format', 'quality-mode', 'visual-quality', 'quality', 'jpeg-effort', 'lossless', 'target-size', 'resize', 'custom-size', 'fit', 'extra-sizes', 'metadata', 'color', 'background'];
+const CONTROLS = ['format', 'quality-mode', 'visual-quality', 'quality', 'jpeg-effort', 'lossless', 'target-size', 'resize', 'custom-size', 'fit', 'extra-sizes', 'metadata', 'color', 'background', 'name', 'dates'];
 
 const items = []; // { key, file, path, row, result }
 let engine = null;
@@ -74,6 +74,8 @@ function readOptions() {
     metadata: $('metadata').value,
     color: $('color').value,
     background: $('background').value,
+    name: $('name').value.trim(),
+    dates: $('dates').value,
   };
 }
 
@@ -255,7 +257,8 @@ async function run(runItems, options) {
   };
   showProgress({ done: 0, total: runItems.length, megapixels: 0, inputBytes: 0, outputBytes: 0 });
   try {
-    const results = await engine.convert(runItems.map(({ file, path }) => ({ file, path })), options, {
+    // {n} counts in the list's order, so a retry keeps each file's number.
+    const results = await engine.convert(runItems.map((item) => ({ file: item.file, path: item.path, number: items.indexOf(item) + 1 })), options, {
       signal: running.signal,
       onProgress: showProgress,
       onResult: (result) => {
@@ -274,7 +277,7 @@ async function run(runItems, options) {
 }
 
 function zipEntries() {
-  return lastResults.flatMap((r) => r.outputs.map(({ name, blob }) => ({ name, blob })));
+  return lastResults.flatMap((r) => r.outputs.map(({ name, blob, modified }) => ({ name, blob, modified })));
 }
 
 /** Normalises what scripts pass (FileList, File[], [{file, path}]) and runs it visibly. */
@@ -313,6 +316,7 @@ const ready = createEngine({
     $('visual-quality').append(element('option', { value: String(level.score), textContent: `${name} (${level.score}): ${level.description}` }));
   }
   $('visual-quality').value = String(info.visualQualityLevels.find((l) => l.name === 'high')?.score ?? '');
+  $('name-fields').textContent = info.nameFields.map(([field, meaning]) => `{${field}} ${meaning}`).join('; ');
   restoreSettings();
   updateOptionFields();
   updateButtons();

@@ -3,7 +3,7 @@
 export const MSG = Object.freeze({
   // page -> worker
   INIT: 'imgbatch:init', //     { flavor: 'parallel'|'single', dir, threads, memoryBudget }
-  JOB: 'imgbatch:job', //       { id, file: Blob, path, options }
+  JOB: 'imgbatch:job', //       { id, file: Blob, path, number (from 1, for {n}), options }
   // worker -> page
   READY: 'imgbatch:ready', //   { info }
   INIT_FAILED: 'imgbatch:init-failed', // { message }

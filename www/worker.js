@@ -12,6 +12,7 @@ let memoryBudget = 1 << 30;
 let memoryInUse = 0;
 const waitingForMemory = []; // jobs read and estimated, waiting for room in the budget
 const running = new Map(); // id -> { estimate, started, inputBytes, width, height }
+const naming = new Map(); // id -> { options, file: JSON of { path, number, modified } }
 let polling = false;
 
 self.onmessage = (event) => {
@@ -53,6 +54,7 @@ function crash(id, error) {
 }
 
 function finish(id, result) {
+  naming.delete(id);
   const transfers = (result.outputs ?? []).map((o) => o.bytes.buffer);
   // Wasm memory only grows, so its size after each file is the instance's peak so far.
   const wasmBytes = exports.memory.buffer.byteLength;
@@ -68,12 +70,19 @@ function extensionOf(path) {
   return dot > path.lastIndexOf('/') ? path.slice(dot + 1).toLowerCase() : '';
 }
 
-function outputsOf(array) {
-  return Array.from(array, (o) => ({ bytes: o.bytes, meta: JSON.parse(o.meta) }));
+// Each output with the name and date the engine gives it.
+function outputsOf(array, id) {
+  const { options, file } = naming.get(id);
+  return Array.from(array, (o) => {
+    const meta = JSON.parse(o.meta);
+    Object.assign(meta, JSON.parse(wasm.outputName(optionsJson(options), file, o.meta)));
+    return { bytes: o.bytes, meta };
+  });
 }
 
-async function handleJob({ id, file, path, options }) {
+async function handleJob({ id, file, path, number, options }) {
   const started = performance.now();
+  naming.set(id, { options, file: JSON.stringify({ path, number, modified: file.lastModified }) });
   let bytes;
   try {
     bytes = new Uint8Array(await file.arrayBuffer());
@@ -91,7 +100,7 @@ async function handleJob({ id, file, path, options }) {
       // Formats with no pure-Rust decoder in wasm (AVIF): let the browser decode them.
       const decoded = await browserDecode(file);
       if (decoded) {
-        finish(id, convertDecoded(decoded, options, base, started));
+        finish(id, convertDecoded(id, decoded, options, base, started));
         return;
       }
       if (!imageExtensions.has(extensionOf(path)) && /not a recognised image/.test(e.message)) {
@@ -105,7 +114,7 @@ async function handleJob({ id, file, path, options }) {
   base.width = info.width;
   base.height = info.height;
   if (flavor === 'single') {
-    finish(id, convertNow(bytes, options, base, started));
+    finish(id, convertNow(id, bytes, options, base, started));
     return;
   }
   let estimate;
@@ -120,9 +129,9 @@ async function handleJob({ id, file, path, options }) {
   admit();
 }
 
-function convertNow(bytes, options, base, started) {
+function convertNow(id, bytes, options, base, started) {
   try {
-    const outputs = outputsOf(wasm.convert(bytes, optionsJson(options)));
+    const outputs = outputsOf(wasm.convert(bytes, optionsJson(options)), id);
     return { status: 'converted', error: null, outputs, ...base, ms: performance.now() - started };
   } catch (e) {
     if (!isEngineError(e)) throw e;
@@ -130,9 +139,9 @@ function convertNow(bytes, options, base, started) {
   }
 }
 
-function convertDecoded({ width, height, rgba }, options, base, started) {
+function convertDecoded(id, { width, height, rgba }, options, base, started) {
   try {
-    const outputs = outputsOf(wasm.convertRgba(width, height, rgba, optionsJson(options)));
+    const outputs = outputsOf(wasm.convertRgba(width, height, rgba, optionsJson(options)), id);
     return { status: 'converted', error: null, outputs, ...base, width, height, ms: performance.now() - started };
   } catch (e) {
     if (!isEngineError(e)) throw e;
@@ -184,7 +193,7 @@ function poll() {
     memoryInUse -= job.estimate;
     const ms = performance.now() - job.started;
     if (item.error) finish(item.id, failed(item.error, { ...job.base, ms }));
-    else finish(item.id, { status: 'converted', error: null, outputs: outputsOf(item.outputs), ...job.base, ms });
+    else finish(item.id, { status: 'converted', error: null, outputs: outputsOf(item.outputs, item.id), ...job.base, ms });
   }
   if (crashed) {
     crash(crashed.id, crashed.message);

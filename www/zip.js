@@ -2,9 +2,12 @@
 // writing straight into a folder the user picks.
 import { downloadZip as zipResponse } from './vendor/client-zip.js';
 
-/** The ZIP of `entries` ({name, blob}) as a streaming Response; folders come from names. */
+/**
+ * The ZIP of `entries` ({name, blob, modified}) as a streaming Response; folders come from
+ * names, and each entry's date is `modified` (ms), the engine's pick under the dates option.
+ */
 export function zipStream(entries) {
-  return zipResponse(entries.map(({ name, blob }) => ({ name, input: blob, lastModified: new Date() })));
+  return zipResponse(entries.map(({ name, blob, modified }) => ({ name, input: blob, lastModified: new Date(modified ?? Date.now()) })));
 }
 
 /**

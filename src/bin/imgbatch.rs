@@ -4,15 +4,16 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::io::{ErrorKind, IsTerminal, Read, Write};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use clap::Parser;
 use imgbatch::{
-    BatchOptions, CancelToken, ChromaSubsampling, ColorPolicy, EncodeOptions, Error, Event,
-    FileResult, Format, Job, JpegPreset, MetadataPolicy, PngCompression, ResizeSpec, Source,
+    BatchOptions, CancelToken, ChromaSubsampling, Collision, ColorPolicy, DateSource, DateTime,
+    EncodeOptions, Error, Event, FileResult, Format, Job, JpegPreset, MetadataPolicy, NameInput,
+    NameOutput, NameTemplate, Names, PngCompression, ResizeSpec, Source,
 };
 use serde_json::json;
 
@@ -92,10 +93,13 @@ struct Args {
     /// Colour behind transparency for formats without alpha, and for :contain padding.
     #[arg(long, default_value = "#ffffff", value_parser = parse_engine::<imgbatch::Rgb>)]
     background: imgbatch::Rgb,
-    /// Output file name: {stem} {ext} {w} {h} {size}. Default: {stem}.{ext}, or
-    /// {stem}-{size}.{ext} when there are several sizes.
-    #[arg(long, value_name = "TEMPLATE")]
-    name: Option<String>,
+    #[arg(long, value_name = "TEMPLATE", help = name_help(),
+          value_parser = parse_engine::<NameTemplate>)]
+    name: Option<NameTemplate>,
+    /// The date each output file gets: file (the input's modification time) or capture
+    /// (when the photo was taken, from EXIF; the file's time without one).
+    #[arg(long, default_value = "file", value_parser = parse_engine::<DateSource>)]
+    dates: DateSource,
     /// Files converted at once (default: all cores).
     #[arg(short, long)]
     jobs: Option<usize>,
@@ -138,6 +142,19 @@ fn visual_quality_help() -> String {
     )
 }
 
+/// The engine's template fields, so the help lists exactly what it accepts.
+fn name_help() -> String {
+    let fields: Vec<String> = imgbatch::NAME_FIELDS
+        .iter()
+        .map(|(field, meaning)| format!("{{{field}}} {meaning}"))
+        .collect();
+    format!(
+        "Output file name, below the input's own folder: {}. Default: {{stem}}.{{ext}}, or \
+         {{stem}}-{{size}}.{{ext}} when there are several sizes.",
+        fields.join("; ")
+    )
+}
+
 fn parse_engine<T: std::str::FromStr<Err = Error>>(s: &str) -> Result<T, String> {
     s.parse::<T>().map_err(|e| e.message())
 }
@@ -160,8 +177,12 @@ fn main() -> ExitCode {
 /// A file found under the inputs, with the path its outputs go under.
 struct FileSource<'a> {
     path: PathBuf,
-    relative: PathBuf,
+    /// Below the input folder, `/`-separated, as names are made.
+    relative: String,
     display: String,
+    /// Its position among the inputs, from 1, for `{n}`.
+    number: usize,
+    modified: DateTime,
     /// Set by --skip-existing: outputs already under their final name are not wanted.
     skip_existing: Option<&'a Naming>,
 }
@@ -232,79 +253,33 @@ fn job_from(args: &Args) -> Result<Job, String> {
     Ok(job)
 }
 
-/// A name template checked once, before any file is converted.
-struct Template(String);
-
-impl Template {
-    const FIELDS: [&str; 5] = ["stem", "ext", "w", "h", "size"];
-
-    fn new(text: String) -> Result<Template, String> {
-        let mut rest = text.as_str();
-        while let Some(open) = rest.find('{') {
-            let close = rest[open..]
-                .find('}')
-                .ok_or_else(|| format!("unclosed '{{' in name template '{text}'"))?;
-            let field = &rest[open + 1..open + close];
-            if !Self::FIELDS.contains(&field) {
-                return Err(format!(
-                    "unknown field {{{field}}} in name template (use {{stem}} {{ext}} {{w}} {{h}} {{size}})"
-                ));
-            }
-            rest = &rest[open + close + 1..];
-        }
-        if Path::new(&text)
-            .components()
-            .any(|c| !matches!(c, Component::Normal(_)))
-        {
-            return Err(format!(
-                "name template '{text}' must stay inside the output folder"
-            ));
-        }
-        Ok(Template(text))
-    }
-
-    /// The name of one output; None when the template needs the pixel size and it is not
-    /// known yet (before decoding).
-    fn render(
-        &self,
-        stem: &str,
-        format: Format,
-        label: &str,
-        size: Option<(u32, u32)>,
-    ) -> Option<String> {
-        let needs_size = self.0.contains("{w}") || self.0.contains("{h}");
-        let mut name = self
-            .0
-            .replace("{stem}", stem)
-            .replace("{ext}", format.info().extension())
-            .replace("{size}", label);
-        if needs_size {
-            let (w, h) = size?;
-            name = name
-                .replace("{w}", &w.to_string())
-                .replace("{h}", &h.to_string());
-        }
-        Some(name)
-    }
-}
-
-/// Where outputs go: one place that names them, for writing and for --skip-existing.
+/// Where outputs go: the engine names them, for writing and for --skip-existing.
 struct Naming {
     out: PathBuf,
     format: Format,
-    template: Template,
+    template: NameTemplate,
+    dates: DateSource,
 }
 
 impl Naming {
-    fn path(&self, source: &FileSource, label: &str, size: Option<(u32, u32)>) -> Option<PathBuf> {
-        let stem = source.relative.file_stem().unwrap_or_default();
-        let dir = self
-            .out
-            .join(source.relative.parent().unwrap_or(Path::new("")));
-        let name = self
-            .template
-            .render(&stem.to_string_lossy(), self.format, label, size)?;
-        Some(dir.join(name))
+    /// None when the name needs what only decoding tells and `output` is None.
+    fn path(
+        &self,
+        source: &FileSource,
+        label: &str,
+        output: Option<&NameOutput>,
+    ) -> Option<PathBuf> {
+        let input = NameInput {
+            path: &source.relative,
+            number: source.number,
+            file_date: source.modified,
+            format: self.format,
+        };
+        let name = self.template.render(&input, label, output)?;
+        Some(
+            name.split('/')
+                .fold(self.out.clone(), |path, part| path.join(part)),
+        )
     }
 }
 
@@ -364,10 +339,16 @@ fn collect<'a>(
                 continue;
             }
             if looks_like_image(&path) {
+                let relative: Vec<String> = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
                 files.push(FileSource {
+                    modified: modified(&path),
                     path,
-                    relative,
+                    relative: relative.join("/"),
                     display,
+                    number: files.len() + 1,
                     skip_existing,
                 });
             } else {
@@ -376,6 +357,16 @@ fn collect<'a>(
         }
     }
     Ok((files, skipped))
+}
+
+/// The file's modification time, or the epoch where the file system keeps none.
+fn modified(path: &Path) -> DateTime {
+    let seconds = fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs() as i64);
+    DateTime::from_unix_seconds(seconds)
 }
 
 fn looks_like_image(path: &Path) -> bool {
@@ -394,7 +385,8 @@ fn looks_like_image(path: &Path) -> bool {
 
 struct Report {
     files: BTreeMap<usize, serde_json::Value>,
-    written: HashSet<PathBuf>,
+    /// Every output name handed out so far; a second output of the same name is refused.
+    names: Names,
     /// Output folders already cleared of a killed run's temporary files.
     swept: HashSet<PathBuf>,
     failed: usize,
@@ -413,14 +405,10 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     let me = std::env::current_exe()
         .map_err(|e| format!("cannot find this program to decode AVIF with: {e}"))?;
     imgbatch::isolate_av1(me).map_err(|e| e.message())?;
-    let several = job.sizes.len() > 1;
-    let template = Template::new(args.name.clone().unwrap_or_else(|| {
-        if several {
-            "{stem}-{size}.{ext}".into()
-        } else {
-            "{stem}.{ext}".into()
-        }
-    }))?;
+    let template = args
+        .name
+        .clone()
+        .unwrap_or_else(|| NameTemplate::for_sizes(job.sizes.len()));
     let threads = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -433,6 +421,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         out: args.out.clone(),
         format: job.format,
         template,
+        dates: args.dates,
     };
     let (sources, skipped) = collect(&args.inputs, args.skip_existing.then_some(&naming))?;
     fs::create_dir_all(&args.out)
@@ -456,7 +445,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
 
     let report = Mutex::new(Report {
         files: BTreeMap::new(),
-        written: HashSet::new(),
+        names: Names::new(Collision::Refuse),
         swept: HashSet::new(),
         failed: 0,
         converted: 0,
@@ -619,27 +608,35 @@ fn write_outputs(
 ) -> imgbatch::Result<Vec<serde_json::Value>> {
     let paths: Vec<PathBuf> = outputs
         .iter()
-        .filter_map(|o| naming.path(source, &o.label, Some((o.width, o.height))))
+        .filter_map(|o| {
+            let made = NameOutput {
+                width: o.width,
+                height: o.height,
+                captured: o.captured,
+            };
+            naming.path(source, &o.label, Some(&made))
+        })
         .collect();
     {
         let mut report = report
             .lock()
             .map_err(|_| Error::internal("report lock poisoned"))?;
-        for path in &paths {
-            if report.written.contains(path) {
-                return Err(Error::invalid_options(format!(
-                    "{} was already written by another input; add {{ext}} or {{size}} to --name",
-                    path.display()
-                )));
-            }
-            if !args.overwrite && !args.skip_existing && occupied(path) {
-                return Err(exists_error(path));
-            }
+        if let Some(path) = paths
+            .iter()
+            .find(|p| !args.overwrite && !args.skip_existing && occupied(p))
+        {
+            return Err(exists_error(path));
         }
-        report.written.extend(paths.iter().cloned());
+        for path in &paths {
+            report.names.claim(path.to_string_lossy().into_owned())?;
+        }
     }
     let mut entries = Vec::new();
     for (output, path) in outputs.iter().zip(&paths) {
+        let date = naming.dates.pick(source.modified, output.captured);
+        let modified = u64::try_from(date.unix_seconds())
+            .ok()
+            .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s));
         let dir = path.parent().unwrap_or(Path::new("."));
         fs::create_dir_all(dir)
             .map_err(|e| Error::io(format!("cannot create {}", dir.display())).with_source(e))?;
@@ -651,7 +648,7 @@ fn write_outputs(
         if first_visit {
             remove_strays(dir);
         }
-        match write_atomically(path, &output.bytes, args.overwrite) {
+        match write_atomically(path, &output.bytes, modified, args.overwrite) {
             Ok(()) => {}
             // Appeared since the check (a name that needs {w} or {h} is only known now).
             Err(e) if e.kind() == ErrorKind::AlreadyExists && args.skip_existing => {
@@ -717,7 +714,13 @@ fn remove_strays(dir: &Path) {
 /// Writes `bytes` so that no one, not even a killed run, sees a partial file under `path`:
 /// into a hidden temporary file beside it (same folder, so same file system, so the move is
 /// atomic), flushed to disk, then moved into place.
-fn write_atomically(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
+/// The file gets `modified` as its modification time, before it has its name.
+fn write_atomically(
+    path: &Path,
+    bytes: &[u8],
+    modified: Option<SystemTime>,
+    replace: bool,
+) -> std::io::Result<()> {
     // Named after our pid, so two runs never write into each other's temporary file; a
     // file of ours with this name can only be left from an earlier output of this run
     // that failed, so truncating it is safe.
@@ -725,6 +728,9 @@ fn write_atomically(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result
     let moved = (|| {
         let mut file = fs::File::create(&temp)?;
         file.write_all(bytes)?;
+        if let Some(time) = modified {
+            file.set_modified(time)?;
+        }
         // Without it, a crash of the machine (not just of the run) soon after the rename
         // can leave the final name on an empty file (ext4, XFS delayed allocation).
         file.sync_all()?;

@@ -2,10 +2,23 @@
 
 #[cfg(test)]
 use super::tiff::tiff_ifd0_value;
-use super::tiff::{TiffReader, tiff_u16};
+use super::tiff::{TiffReader, ascii_value, tiff_u16};
+use crate::naming::DateTime;
 
 const ORIENTATION_TAG: u16 = 0x0112;
 const GPS_IFD_TAG: u16 = 0x8825;
+const EXIF_IFD_TAG: u16 = 0x8769;
+const DATE_TIME_ORIGINAL_TAG: u16 = 0x9003;
+
+/// When the photo was taken: DateTimeOriginal, in the EXIF IFD. None without one, or when it
+/// is blank or damaged (every read is bounds-checked).
+pub fn exif_capture_time(exif: &[u8]) -> Option<DateTime> {
+    let tiff = TiffReader::new(exif)?;
+    let pointer = tiff.ifd0_entry(EXIF_IFD_TAG)?;
+    let exif_ifd = tiff.u32_at(pointer + 8)? as usize;
+    let entry = tiff.entry(exif_ifd, DATE_TIME_ORIGINAL_TAG)?;
+    DateTime::from_exif(ascii_value(&tiff, entry)?)
+}
 
 /// Removes the GPS block from EXIF: IFD0 loses its pointer to the GPS IFD, and the IFD and
 /// every value it holds are overwritten with zeros, so the coordinates are gone from the

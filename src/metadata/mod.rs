@@ -11,7 +11,7 @@ use crate::pipeline::Note;
 use exif::{remove_exif_gps, reset_exif_orientation};
 use xmp::{Unreadable, remove_xmp_location, reset_xmp_orientation};
 
-pub use exif::exif_orientation;
+pub use exif::{exif_capture_time, exif_orientation};
 pub(crate) use tiff::tiff_ifd0_value;
 pub use xmp::xmp_orientation;
 

@@ -45,12 +45,31 @@ impl<'a> TiffReader<'a> {
 
     /// Offset of IFD0's entry for `tag`.
     pub(super) fn ifd0_entry(&self, tag: u16) -> Option<usize> {
-        let ifd = self.u32_at(4)? as usize;
+        self.entry(self.u32_at(4)? as usize, tag)
+    }
+
+    /// Offset of the entry for `tag` in the IFD at `ifd`.
+    pub(super) fn entry(&self, ifd: usize, tag: u16) -> Option<usize> {
         let count = self.u16_at(ifd)?;
         (0..usize::from(count))
             .map(|i| ifd + 2 + i * 12)
             .find(|&e| self.u16_at(e) == Some(tag))
     }
+}
+
+/// The bytes of an ASCII value (type 2) at `entry`: in the entry itself up to four bytes,
+/// else at the offset it holds.
+pub(super) fn ascii_value<'a>(tiff: &TiffReader<'a>, entry: usize) -> Option<&'a [u8]> {
+    if tiff.u16_at(entry + 2)? != 2 {
+        return None;
+    }
+    let count = tiff.u32_at(entry + 4)? as usize;
+    let at = if count <= 4 {
+        entry + 8
+    } else {
+        tiff.u32_at(entry + 8)? as usize
+    };
+    tiff.bytes.get(at..at.checked_add(count)?)
 }
 
 /// Reads a SHORT or LONG tag of a TIFF structure's first IFD (EXIF blobs and TIFF files).
