@@ -50,6 +50,7 @@ export function openCompare(dialog, item, index, formatBytes) {
     ? element('select', {}, ...r.outputs.map((o, i) => element('option', { value: String(i), selected: i === index, textContent: `${o.width}×${o.height} ${o.format.toUpperCase()}` })))
     : null;
   const sideBox = element('input', { type: 'checkbox' });
+  const sideField = element('label', {}, sideBox, 'Side by side');
   const split = element('input', { type: 'range', min: 0, max: 100, value: 50 });
   const splitField = element('label', { className: 'compare-split' }, 'Split ', split);
   const fit = element('button', { type: 'button', textContent: 'Fit' });
@@ -63,7 +64,7 @@ export function openCompare(dialog, item, index, formatBytes) {
     element('div', { className: 'compare-head' }, element('h2', { id: 'compare-title', textContent: `Compare: ${item.path}` }), close),
     element('div', { className: 'compare-controls' },
       sizePicker && element('label', {}, 'Size ', sizePicker),
-      element('label', {}, sideBox, 'Side by side'),
+      sideField,
       element('span', { className: 'compare-zoom' }, fit, actual),
       splitField,
       element('span', { className: 'note', textContent: 'Drag or use the arrow keys to pan.' })),
@@ -77,7 +78,7 @@ export function openCompare(dialog, item, index, formatBytes) {
     panes.style.setProperty('--split', `${state.split}%`);
     originalPane.hidden = !state.originalShown;
     splitField.hidden = side || !state.originalShown;
-    sideBox.disabled = !state.originalShown;
+    sideField.hidden = !state.originalShown;
     const paneW = outputPane.clientWidth;
     const paneH = outputPane.clientHeight;
     if (!paneW || !paneH) return;
