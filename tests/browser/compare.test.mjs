@@ -100,7 +100,8 @@ test('the compare view opens from the keyboard, shows both images at their true 
   await page.keyboard.press('Escape');
   assert.equal(await page.evaluate(() => document.querySelector('#compare').open), false);
   assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('compare-button')), true, 'focus goes back to the Compare button');
-  // The view's object URLs are revoked once it is closed.
+  // Once the close event has run, the view is emptied and its object URLs revoked.
+  await page.waitForFunction(() => !document.querySelector('#compare').hasChildNodes());
   const stillThere = await page.evaluate((urls) => Promise.all(urls.map((u) => fetch(u).then(() => true, () => false))), [fitted.original.src, fitted.output.src]);
   assert.deepEqual(stillThere, [false, false]);
 
