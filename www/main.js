@@ -14,6 +14,7 @@
 //         inputBytes, width, height, ms, outputs: [{ name, blob, bytes, width, height, format, mime, size, notes }] }
 //   imgbatch.zipEntries()                     [{ name, blob }] of the last run's outputs
 //   await imgbatch.zipBlob()                  the ZIP "Download all" saves, as a Blob
+import { openCompare } from './compare.js';
 import { createEngine } from './engine.js';
 import { downloadZip, saveToFolder, zipStream } from './zip.js';
 
@@ -158,13 +159,15 @@ function renderRow(item) {
   if (r?.error && status !== 'converted') {
     statusText = status === 'skipped' ? `Skipped: ${r.error.message}` : `${statusText}: ${r.error.message} (${r.error.code})`;
   }
-  for (const output of r?.outputs ?? []) {
+  for (const [index, output] of (r?.outputs ?? []).entries()) {
     const saving = r.inputBytes ? Math.round((1 - output.bytes / r.inputBytes) * 100) : 0;
     output.url ??= URL.createObjectURL(output.blob);
     const link = element('a', { href: output.url, download: output.name.split('/').pop(), textContent: output.name });
     const notes = output.notes.map((n) => n.message).join('; ');
+    const compare = element('button', { type: 'button', className: 'compare-button', textContent: 'Compare', ariaLabel: `Compare ${output.name} with the original`,
+      onclick: () => openCompare($('compare'), item, index, formatBytes) });
     result.append(element('div', { className: 'output' }, link,
-      ` ${output.width}×${output.height} · ${formatBytes(r.inputBytes)} → ${formatBytes(output.bytes)} (${saving >= 0 ? '−' : '+'}${Math.abs(saving)}%)`,
+      ` ${output.width}×${output.height} · ${formatBytes(r.inputBytes)} → ${formatBytes(output.bytes)} (${saving >= 0 ? '−' : '+'}${Math.abs(saving)}%) `, compare,
       notes ? element('span', { className: 'note', textContent: ` ${notes}` }) : null));
   }
   const row = element('tr', { className: `status-${status}` },
