@@ -1,6 +1,7 @@
 // The page's side of the engine: picks the threaded engine or the fallback pool, hands jobs
 // to workers as they have room, and recovers when a worker dies. The main thread never
-// loads wasm. Cancelling drops the queued files; terminate-and-respawn is the recovery path.
+// loads wasm. Cancelling drops the queued files and stops those in flight at once: a wasm
+// call cannot be interrupted, so their workers are terminated and respawned, as after a crash.
 import { MSG } from './protocol.js';
 
 const START_TIMEOUT_MS = 60_000;
@@ -186,18 +187,38 @@ class Engine {
     this.run = run;
     return new Promise((resolve) => {
       run.resolve = resolve;
-      signal?.addEventListener('abort', () => this.cancelQueued(), { once: true });
+      signal?.addEventListener('abort', () => this.cancel(), { once: true });
       if (run.remaining === 0) this.complete();
       else this.dispatch();
     });
   }
 
-  cancelQueued() {
+  cancel() {
     const run = this.run;
     if (!run) return;
-    for (const job of run.queue.splice(0)) {
-      this.record(job, { status: 'cancelled', error: { code: 'cancelled', message: 'cancelled before it started' }, outputs: [], inputBytes: job.file.size, ms: 0 });
+    const cancelled = (job, message) => this.record(job, { status: 'cancelled', error: { code: 'cancelled', message }, outputs: [], inputBytes: job.file.size, ms: 0 });
+    for (const job of run.queue.splice(0)) cancelled(job, 'cancelled before it started');
+    for (const [index, bridge] of this.bridges.entries()) {
+      if (bridge.dead || bridge.inFlight.size === 0) continue;
+      const jobs = [...bridge.inFlight.values()];
+      bridge.terminate();
+      bridge.inFlight.clear();
+      for (const job of jobs) cancelled(job, 'cancelled while converting');
+      this.respawn(bridge, index, bridge.slots);
     }
+  }
+
+  /** Replaces a dead bridge with a fresh worker; drops it if none starts. */
+  async respawn(dead, index, slots) {
+    try {
+      this.bridges[index] = await this.spawn(dead.flavor, dead.threads, slots);
+    } catch (e) {
+      this.bridges.splice(this.bridges.indexOf(dead), 1);
+      if (this.bridges.length === 0) {
+        for (const job of this.run?.queue.splice(0) ?? []) this.record(job, { status: 'failed', error: { code: 'internal', message: `the engine could not restart: ${e.message}` }, outputs: [], inputBytes: job.file.size, ms: 0 });
+      }
+    }
+    if (this.run) this.dispatch();
   }
 
   dispatch() {
@@ -232,17 +253,7 @@ class Engine {
     }
     // Unknown culprit among several: retry them one at a time in the fresh worker.
     run?.queue.unshift(...requeue);
-    const index = this.bridges.indexOf(dead);
-    try {
-      const fresh = await this.spawn(dead.flavor, dead.threads, crashedId == null && requeue.length > 1 ? 1 : dead.slots);
-      this.bridges[index] = fresh;
-    } catch (e) {
-      this.bridges.splice(index, 1);
-      if (this.bridges.length === 0) {
-        for (const job of run?.queue.splice(0) ?? []) this.record(job, { status: 'failed', error: { code: 'internal', message: `the engine could not restart: ${e.message}` }, outputs: [], inputBytes: job.file.size, ms: 0 });
-      }
-    }
-    if (this.run) this.dispatch();
+    await this.respawn(dead, this.bridges.indexOf(dead), crashedId == null && requeue.length > 1 ? 1 : dead.slots);
   }
 
   record(job, result) {

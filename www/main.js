@@ -8,11 +8,12 @@
 //   await imgbatch.convert(files, options)    files: FileList | File[] | [{ file, path }]
 //       options: { format, quality, jpegEffort: 'fast'|'balanced'|'smallest', lossless (WebP), targetSize: '500K' (lossy formats), visualQuality: 80 (SSIMULACRA2, lossy formats the engine reads back), progressive, sizes: ['2048', '320x320:cover', ...],
 //                  filter, enlarge, metadata: 'strip'|'strip-gps'|'keep',
-//                  color: 'keep'|'srgb', background: '#rrggbb' }
+//                  color: 'keep'|'srgb', background: '#rrggbb', name: '{date}-{stem}.{ext}' (see the README),
+//                  dates: 'file'|'capture' (each ZIP entry's date) }
 //       resolves with one result per file, in order:
 //       { index, path, status: 'converted'|'failed'|'skipped'|'cancelled', error: null|{code, message},
-//         inputBytes, width, height, ms, outputs: [{ name, blob, bytes, width, height, format, mime, size, notes }] }
-//   imgbatch.zipEntries()                     [{ name, blob }] of the last run's outputs
+//         inputBytes, width, height, ms, outputs: [{ name, modified, blob, bytes, width, height, format, mime, size, notes }] }
+//   imgbatch.zipEntries()                     [{ name, blob, modified }] of the last run's outputs
 //   await imgbatch.zipBlob()                  the ZIP "Download all" saves, as a Blob
 import { openCompare } from './compare.js';
 import { createEngine } from './engine.js';
@@ -143,7 +144,7 @@ function updateButtons() {
   const busy = running !== null;
   $('start').disabled = busy || !engine || items.length === 0;
   $('cancel').disabled = !busy;
-  $('retry').disabled = busy || !items.some((i) => i.result?.status === 'failed');
+  $('retry').disabled = busy || !items.some(retriable);
   $('clear').disabled = busy || items.length === 0;
   const outputs = zipEntries().length > 0;
   $('download-zip').disabled = busy || !outputs;
@@ -233,6 +234,8 @@ async function fromDrop(dataTransfer) {
 }
 
 // ---------------------------------------------------------------- running
+
+const retriable = (item) => item.result?.status === 'failed' || item.result?.status === 'cancelled';
 
 async function run(runItems, options) {
   if (running) throw new Error('a conversion is already running');
@@ -334,7 +337,7 @@ $('file-input').addEventListener('change', (e) => { addItems(fromFiles(e.target.
 $('folder-input').addEventListener('change', (e) => { addItems(fromFiles(e.target.files)); e.target.value = ''; });
 $('start').addEventListener('click', () => run(items, readOptions()).catch(showError));
 $('cancel').addEventListener('click', () => running?.abort());
-$('retry').addEventListener('click', () => run(items.filter((i) => i.result?.status === 'failed'), readOptions()).catch(showError));
+$('retry').addEventListener('click', () => run(items.filter(retriable), readOptions()).catch(showError));
 $('clear').addEventListener('click', clearList);
 $('download-zip').addEventListener('click', () => downloadZip(zipEntries()).catch(showError));
 if (typeof window.showDirectoryPicker === 'function') {

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI, CORPUS, ROOT, SITE, convertInPage, launchChromium, openPageAt } from './helpers.mjs';
@@ -252,16 +252,36 @@ test('JPEG at every effort, lossy and lossless WebP and AVIF written in wasm com
 });
 
 /** Entry names of a ZIP, from its central directory. */
-function zipNames(buf) {
+/** A ZIP's central directory: each entry's name and its DOS date (local time, 2 s steps) in ms. */
+function zipDirectory(buf) {
   const end = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
   let at = buf.readUInt32LE(end + 16);
-  const names = [];
+  const entries = [];
   for (let n = buf.readUInt16LE(end + 10); n > 0; n--) {
     const nameLength = buf.readUInt16LE(at + 28);
-    names.push(buf.subarray(at + 46, at + 46 + nameLength).toString('utf8'));
+    const [time, date] = [buf.readUInt16LE(at + 12), buf.readUInt16LE(at + 14)];
+    const modified = new Date(1980 + (date >> 9), ((date >> 5) & 15) - 1, date & 31, time >> 11, (time >> 5) & 63, (time & 31) * 2).getTime();
+    entries.push({ name: buf.subarray(at + 46, at + 46 + nameLength).toString('utf8'), modified });
     at += 46 + nameLength + buf.readUInt16LE(at + 30) + buf.readUInt16LE(at + 32);
   }
-  return names;
+  return entries;
+}
+const zipNames = (buf) => zipDirectory(buf).map((e) => e.name);
+
+/** Converts `files` ({buffer, path, lastModified}) on the page and returns the ZIP it saves. */
+async function zipFromPage(page, files, options) {
+  const zip = await page.evaluate(async ({ files, options }) => {
+    const list = files.map(({ b64, path, lastModified }) => ({
+      file: new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], path.split('/').pop(), { lastModified }),
+      path,
+    }));
+    const results = await window.imgbatch.convert(list, options);
+    const bytes = new Uint8Array(await (await window.imgbatch.zipBlob()).arrayBuffer());
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return { b64: btoa(s), results: results.map((r) => ({ path: r.path, status: r.status, error: r.error })) };
+  }, { files: files.map((f) => ({ b64: f.buffer.toString('base64'), path: f.path, lastModified: f.lastModified })), options });
+  return { entries: zipDirectory(Buffer.from(zip.b64, 'base64')), results: zip.results };
 }
 
 test('Download all builds a ZIP with every output under its folder path', async () => {
@@ -282,6 +302,77 @@ test('Download all builds a ZIP with every output under its folder path', async 
   }, { photo: photo.toString('base64'), icon: icon.toString('base64') });
   const names = zipNames(Buffer.from(zip, 'base64')).sort();
   assert.deepEqual(names, ['icons/i-200.webp', 'icons/i-50.webp', 'trip/day1/p-200.webp', 'trip/day1/p-50.webp']);
+  await page.close();
+});
+
+test('the page names outputs as the CLI does, numbers the collision the CLI refuses, and dates ZIP entries', async () => {
+  const day = Date.UTC(2001, 1, 3, 4, 5, 6); // 2001-02-03 04:05:06 UTC
+  const photo = readFileSync(path.join(CORPUS, 'exif-samples/jpg/Nikon_D70.jpg'));
+  const icon = readFileSync(path.join(CORPUS, 'pngsuite/png/basn6a08.png'));
+  const files = [
+    { buffer: photo, path: 'trip/a.jpg', lastModified: day },
+    { buffer: icon, path: 'trip/b.png', lastModified: day + 60_000 },
+    { buffer: icon, path: 'trip/c/i.png', lastModified: day },
+    { buffer: icon, path: 'trip/c/i.PNG', lastModified: day },
+  ];
+  const template = '{date}_{time}-{stem}.{ext}';
+  const dir = mkdtempSync(path.join(tmpdir(), 'imgbatch-names-'));
+  for (const f of files) {
+    mkdirSync(path.dirname(path.join(dir, 'in', f.path)), { recursive: true });
+    writeFileSync(path.join(dir, 'in', f.path), f.buffer);
+    utimesSync(path.join(dir, 'in', f.path), f.lastModified / 1000, f.lastModified / 1000);
+  }
+  let report;
+  try {
+    execFileSync(CLI, [path.join(dir, 'in'), '-o', path.join(dir, 'out'), '--name', template, '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch (e) {
+    report = JSON.parse(e.stdout); // exit 1: the CLI refuses the second i
+  }
+  assert.ok(report, 'the CLI refuses one of two outputs with the same name');
+  const cliNames = report.files.filter((f) => f.status === 'converted').map((f) => path.relative(path.join(dir, 'out'), f.outputs[0].path));
+  assert.deepEqual(report.files.filter((f) => f.status === 'failed').map((f) => f.error.code), ['invalid-options']);
+
+  const { page } = await openPage(isolated);
+  const { entries, results } = await zipFromPage(page, files, { format: 'jpeg', sizes: ['64'], name: template });
+  assert.ok(results.every((r) => r.status === 'converted'), JSON.stringify(results));
+  const pageNames = entries.map((e) => e.name);
+  for (const name of cliNames) assert.ok(pageNames.includes(name), `${name} is named alike in the page: ${pageNames}`);
+  const numbered = pageNames.filter((n) => !cliNames.includes(n));
+  assert.equal(numbered.length, 1, pageNames.join(', '));
+  assert.match(numbered[0], /^trip\/c\/2001-02-03_04-05-06-i \(2\)\.jpg$/);
+  assert.ok(pageNames.includes('trip/2001-02-03_04-06-06-b.jpg'), 'a file without EXIF is named by its date');
+  for (const e of entries) {
+    const source = files.find((f) => e.name.startsWith(path.dirname(f.path)) && e.name.includes(`-${path.parse(f.path).name}`));
+    assert.ok(Math.abs(e.modified - source.lastModified) <= 2000, `${e.name}: ZIP date ${new Date(e.modified).toISOString()}`);
+  }
+  // Under "when taken", the photo's entry carries its capture date, the one its name shows.
+  const taken = await zipFromPage(page, files.slice(0, 1), { format: 'jpeg', sizes: ['64'], name: '{datetime}.{ext}', dates: 'capture' });
+  const [, y, mo, d, h, mi, sec] = /^trip\/(\d+)-(\d+)-(\d+)_(\d+)-(\d+)-(\d+)\.jpg$/.exec(taken.entries[0].name).map(Number);
+  assert.notEqual(y, 2001, 'the capture date is not the file date');
+  assert.ok(Math.abs(taken.entries[0].modified - Date.UTC(y, mo - 1, d, h, mi, sec)) <= 2000);
+  await page.close();
+});
+
+test('cancel stops the files in flight at once, and Retry converts them', async () => {
+  const { page } = await openPage(isolated);
+  const photos = conversionSet.filter((p) => /\.jpe?g$/i.test(p)).slice(0, 6).map(corpusFile);
+  await page.setInputFiles('#file-input', photos.map((f) => ({ name: f.name, mimeType: 'image/jpeg', buffer: f.buffer })));
+  // Slow on purpose: a visually-lossless target at full size keeps each photo busy for seconds.
+  await page.evaluate(() => {
+    window.pending = window.imgbatch.convert(document.querySelector('#file-input').files, { format: 'jpeg', visualQuality: 90 });
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const cancelledAt = Date.now();
+  await page.click('#cancel');
+  const results = await page.evaluate(async () => (await window.pending).map((r) => ({ status: r.status, error: r.error })));
+  const waited = Date.now() - cancelledAt;
+  const stopped = results.filter((r) => r.error?.message === 'cancelled while converting');
+  assert.ok(stopped.length > 0, `files in flight were stopped, not waited for: ${JSON.stringify(results)}`);
+  assert.ok(results.every((r) => r.status === 'converted' || r.status === 'cancelled'), JSON.stringify(results));
+  // Generous for a shared machine; finishing the photos in flight would take far longer.
+  assert.ok(waited < 5000, `the batch ended ${waited} ms after Cancel`);
+  await page.click('#retry');
+  await page.waitForFunction((n) => document.querySelectorAll('#files tr.status-converted').length === n, photos.length, { timeout: 120_000 });
   await page.close();
 });
 
