@@ -5,11 +5,11 @@
 // request leaving the origin. Serves the test build (scripts/build --test-hooks).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CLI, CORPUS, ROOT, SITE, convertInPage, launchChromium, openPageAt } from './helpers.mjs';
+import { CLI, CORPUS, SITE, convertInPage, launchChromium, openPageAt, serve } from './helpers.mjs';
 
 assert.ok(existsSync(path.join(CORPUS, 'MANIFEST.tsv')), `test corpus not found at ${CORPUS}`);
 assert.ok(existsSync(path.join(SITE, 'build.json')), `no test build at ${SITE} (scripts/build --test-hooks)`);
@@ -30,16 +30,6 @@ function pick(n, predicate) {
   return rows.slice(0, n).map((r) => r.path);
 }
 
-function serve(...args) {
-  const proc = spawn(path.join(ROOT, 'scripts/serve'), ['--dir', SITE, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    proc.stdout.on('data', (chunk) => {
-      const url = /(http:\/\/localhost:\d+\/)/.exec(String(chunk))?.[1];
-      if (url) resolve({ url, proc });
-    });
-    proc.on('exit', (code) => reject(new Error(`scripts/serve exited with ${code}`)));
-  });
-}
 
 let browser;
 let isolated;

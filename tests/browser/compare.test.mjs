@@ -3,26 +3,15 @@
 // show. Serves the test build (scripts/build --test-hooks).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CORPUS, ROOT, SITE, convertInPage, launchChromium, openPageAt } from './helpers.mjs';
+import { CORPUS, SITE, convertInPage, launchChromium, openPageAt, serve } from './helpers.mjs';
 
 assert.ok(existsSync(path.join(CORPUS, 'MANIFEST.tsv')), `test corpus not found at ${CORPUS}`);
 assert.ok(existsSync(path.join(SITE, 'build.json')), `no test build at ${SITE} (scripts/build --test-hooks)`);
 
 const corpusFile = (p) => ({ name: path.basename(p), buffer: readFileSync(path.join(CORPUS, p)) });
 
-function serve() {
-  const proc = spawn(path.join(ROOT, 'scripts/serve'), ['--dir', SITE, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    proc.stdout.on('data', (chunk) => {
-      const url = /(http:\/\/localhost:\d+\/)/.exec(String(chunk))?.[1];
-      if (url) resolve({ url, proc });
-    });
-    proc.on('exit', (code) => reject(new Error(`scripts/serve exited with ${code}`)));
-  });
-}
 
 let browser;
 let server;

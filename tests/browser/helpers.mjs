@@ -1,5 +1,6 @@
 // What the site's tests share: where things are, how Chromium is started, and how a test
 // drives the page (its window.imgbatch automation API).
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -53,4 +54,16 @@ export async function convertInPage(page, files, options, { withBytes = false } 
       })),
     })));
   }, { options, withBytes });
+}
+
+/** Serves the test build with scripts/serve on a free port; resolves with { url, proc }. */
+export function serve(...args) {
+  const proc = spawn(path.join(ROOT, 'scripts/serve'), ['--dir', SITE, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    proc.stdout.on('data', (chunk) => {
+      const url = /(http:\/\/localhost:\d+\/)/.exec(String(chunk))?.[1];
+      if (url) resolve({ url, proc });
+    });
+    proc.on('exit', (code) => reject(new Error(`scripts/serve exited with ${code}`)));
+  });
 }
