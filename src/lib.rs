@@ -26,6 +26,7 @@ mod naming;
 mod options;
 mod pipeline;
 mod pixels;
+mod preset;
 mod resize;
 mod visual_quality;
 #[cfg(all(target_arch = "wasm32", feature = "wasm"))]
@@ -56,6 +57,7 @@ pub use pipeline::{
     Note, Output, SourceInfo, Timings, convert, convert_pixels, estimate, inspect, sniff,
 };
 pub use pixels::{Pixels, Sample};
+pub use preset::{BuiltInPreset, Preset, Settings, built_in_presets, find_preset};
 pub use resize::Plan;
 
 /// Decodes the first frame, upright, as 8-bit RGB(A), with nothing else done (no colour

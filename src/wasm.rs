@@ -7,109 +7,11 @@ use std::sync::Mutex;
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use crate::{
-    DateSource, DateTime, Error, Format, Job, JpegPreset, NameInput, NameOutput, NameTemplate,
-    Output,
-};
+use crate::{DateTime, Error, Job, NameInput, NameOutput, Output, Preset, Settings};
 
-/// The options the page sends: the short text forms the UI shows (`"2048"`,
-/// `"800x600:cover"`, `"#ffffff"`), turned into a [`Job`] by the engine's own parsers.
-#[derive(Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct WebOptions {
-    format: String,
-    quality: u8,
-    progressive: bool,
-    /// "fast", "balanced" or "smallest", read by the engine's own serde names.
-    #[serde(rename = "jpegEffort")]
-    jpeg_effort: JpegPreset,
-    /// Lossless WebP instead of lossy.
-    lossless: bool,
-    sizes: Vec<String>,
-    filter: String,
-    enlarge: bool,
-    metadata: String,
-    /// "keep" or "srgb".
-    color: String,
-    background: String,
-    /// Largest output file, e.g. "500K"; empty for none.
-    #[serde(rename = "targetSize")]
-    target_size: String,
-    /// A SSIMULACRA2 score 1-100 each output must reach; null for none.
-    #[serde(rename = "visualQuality")]
-    visual_quality: Option<crate::VisualQuality>,
-    /// A name template such as `{date}-{stem}.{ext}`; empty for the default.
-    name: String,
-    /// The date each output carries in the ZIP: "file" or "capture".
-    dates: DateSource,
-}
-
-impl Default for WebOptions {
-    fn default() -> Self {
-        let job = Job::default();
-        WebOptions {
-            format: "jpeg".into(),
-            quality: job.encode.quality,
-            progressive: job.encode.progressive,
-            jpeg_effort: job.encode.jpeg_preset,
-            lossless: job.encode.lossless,
-            sizes: Vec::new(),
-            filter: "lanczos3".into(),
-            enlarge: false,
-            metadata: "strip".into(),
-            color: "keep".into(),
-            background: "#ffffff".into(),
-            target_size: String::new(),
-            visual_quality: job.visual_quality,
-            name: String::new(),
-            dates: DateSource::default(),
-        }
-    }
-}
-
-impl WebOptions {
-    fn read(options: &str) -> Result<WebOptions, Error> {
-        serde_json::from_str(options)
-            .map_err(|e| Error::invalid_options(format!("cannot read the options: {e}")))
-    }
-
-    fn template(&self, sizes: usize) -> Result<NameTemplate, Error> {
-        match self.name.trim() {
-            "" => Ok(NameTemplate::for_sizes(sizes)),
-            text => text.parse(),
-        }
-    }
-}
-
+/// The page sends its options as preset [`Settings`], read by the engine's own parsers.
 fn job_from(options: &str) -> Result<Job, Error> {
-    let web = WebOptions::read(options)?;
-    let format = Format::from_name(&web.format)
-        .ok_or_else(|| Error::invalid_options(format!("unknown format '{}'", web.format)))?;
-    let mut job = Job::new(format);
-    job.encode.quality = web.quality;
-    job.encode.progressive = web.progressive;
-    job.encode.jpeg_preset = web.jpeg_effort;
-    job.encode.lossless = web.lossless;
-    job.sizes = web
-        .sizes
-        .iter()
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| s.parse())
-        .collect::<Result<_, _>>()?;
-    job.filter = web.filter.parse()?;
-    job.enlarge = web.enlarge;
-    job.metadata = web.metadata.parse()?;
-    job.color = web.color.parse()?;
-    job.background = web.background.parse()?;
-    let target_size = web.target_size.trim();
-    job.target_size = (!target_size.is_empty())
-        .then(|| target_size.parse())
-        .transpose()?;
-    job.visual_quality = web.visual_quality;
-    job.validate()?;
-    // Checked here so a bad template is an options error before any file is read.
-    web.template(job.sizes.len())?;
-    Ok(job)
+    Settings::from_json(options)?.job()
 }
 
 fn error_value(error: &Error) -> JsValue {
@@ -159,6 +61,7 @@ pub fn engine_info() -> String {
         "formats": crate::FORMATS,
         "visualQualityLevels": crate::VisualQuality::LEVELS,
         "nameFields": crate::NAME_FIELDS,
+        "presets": crate::built_in_presets(),
     })
     .to_string()
 }
@@ -188,8 +91,8 @@ struct WebOutput {
 #[wasm_bindgen(js_name = outputName)]
 pub fn output_name(options: &str, file: &str, meta: &str) -> Result<String, JsValue> {
     let named = || -> Result<serde_json::Value, Error> {
-        let web = WebOptions::read(options)?;
-        let job = job_from(options)?;
+        let web = Settings::from_json(options)?;
+        let job = web.job()?;
         let file: WebFile = serde_json::from_str(file)
             .map_err(|e| Error::internal(format!("bad file for naming: {e}")))?;
         let output: WebOutput = serde_json::from_str(meta)
@@ -243,6 +146,14 @@ pub fn estimate(bytes: &[u8], options: &str) -> Result<f64, JsValue> {
 #[wasm_bindgen(js_name = checkOptions)]
 pub fn check_options(options: &str) -> Result<(), JsValue> {
     job_from(options).map(|_| ()).map_err(|e| error_value(&e))
+}
+
+/// Reads a preset file the user imports: its JSON with every setting filled in, or an
+/// `invalid-options` error saying what is wrong with it.
+#[wasm_bindgen(js_name = readPreset)]
+pub fn read_preset(json: &str) -> Result<String, JsValue> {
+    let preset = Preset::from_json(json).map_err(|e| error_value(&e))?;
+    Ok(serde_json::to_string(&preset).unwrap_or_default())
 }
 
 fn run(bytes: &[u8], options: &str) -> Result<Vec<Output>, Error> {

@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser};
 use imgbatch::{
     BatchOptions, CancelToken, ChromaSubsampling, Collision, ColorPolicy, DateSource, DateTime,
     EncodeOptions, Error, Event, FileResult, Format, Job, JpegPreset, MetadataPolicy, NameInput,
@@ -28,6 +29,33 @@ struct Args {
     /// Output folder (created if missing).
     #[arg(short, long)]
     out: PathBuf,
+    /// A built-in preset or a preset file exported from the page: the whole conversion.
+    #[arg(long, value_name = "NAME|FILE", help = preset_help())]
+    preset: Option<String>,
+    /// Files converted at once (default: all cores).
+    #[arg(short, long)]
+    jobs: Option<usize>,
+    /// Memory budget for files in flight, in MiB.
+    #[arg(long, default_value_t = 2048, value_name = "MIB")]
+    memory: u64,
+    /// Replace existing output files (without it they are refused, never clobbered).
+    #[arg(long)]
+    overwrite: bool,
+    /// Leave outputs that already exist alone and report them as skipped: run an
+    /// interrupted batch again with this to convert only what is missing.
+    #[arg(long, conflicts_with = "overwrite")]
+    skip_existing: bool,
+    /// Print a JSON report of every file on stdout.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    conversion: ConversionArgs,
+}
+
+/// What each file becomes: everything a preset sets.
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = CONVERSION)]
+struct ConversionArgs {
     /// Output format.
     #[arg(short, long, default_value = "jpeg", value_parser = format_parser())]
     to: Format,
@@ -100,23 +128,10 @@ struct Args {
     /// (when the photo was taken, from EXIF; the file's time without one).
     #[arg(long, default_value = "file", value_parser = parse_engine::<DateSource>)]
     dates: DateSource,
-    /// Files converted at once (default: all cores).
-    #[arg(short, long)]
-    jobs: Option<usize>,
-    /// Memory budget for files in flight, in MiB.
-    #[arg(long, default_value_t = 2048, value_name = "MIB")]
-    memory: u64,
-    /// Replace existing output files (without it they are refused, never clobbered).
-    #[arg(long)]
-    overwrite: bool,
-    /// Leave outputs that already exist alone and report them as skipped: run an
-    /// interrupted batch again with this to convert only what is missing.
-    #[arg(long, conflicts_with = "overwrite")]
-    skip_existing: bool,
-    /// Print a JSON report of every file on stdout.
-    #[arg(long)]
-    json: bool,
 }
+
+/// The heading of the options a preset sets; they cannot be given with one.
+const CONVERSION: &str = "Conversion (all set by --preset)";
 
 const AFTER_HELP: &str = "Exit status: 0 all converted, 1 some failed, 2 could not run.";
 
@@ -142,14 +157,30 @@ fn visual_quality_help() -> String {
     )
 }
 
+/// The engine's built-in presets, so the help lists exactly what `--preset` accepts.
+fn preset_help() -> String {
+    let presets: Vec<String> = imgbatch::built_in_presets()
+        .iter()
+        .map(|p| format!("{} ({})", p.id, p.summary))
+        .collect();
+    format!(
+        "A built-in preset or a preset file (JSON, as the page exports it) that sets the \
+         whole conversion; the options under \"{CONVERSION}\" cannot be added to it. \
+         Built in: {}.",
+        presets.join("; ")
+    )
+}
+
 /// The engine's template fields, so the help lists exactly what it accepts.
 fn name_help() -> String {
     let fields: Vec<String> = imgbatch::NAME_FIELDS
         .iter()
-        .map(|(field, meaning)| format!("{{{field}}} {meaning}"))
+        .map(|(field, meaning)| format!("{field}: {meaning}"))
         .collect();
+    // Listed without braces: clap's help turns a literal "{n}" into a line break.
     format!(
-        "Output file name, below the input's own folder: {}. Default: {{stem}}.{{ext}}, or \
+        "Output file name, below the input's own folder, from fields in braces. Fields: {}. \
+         Default: {{stem}}.{{ext}}, or \
          {{stem}}-{{size}}.{{ext}} when there are several sizes.",
         fields.join("; ")
     )
@@ -164,8 +195,12 @@ fn main() -> ExitCode {
     if let Some(code) = imgbatch::serve_av1_worker_if_asked() {
         return code;
     }
-    let args = Args::parse();
-    match run(&args) {
+    let matches = Args::command().get_matches();
+    let args = match Args::from_arg_matches(&matches) {
+        Ok(args) => args,
+        Err(e) => e.exit(),
+    };
+    match run(&args, &matches) {
         Ok(code) => code,
         Err(message) => {
             eprintln!("imgbatch: {message}");
@@ -214,7 +249,55 @@ fn occupied(path: &Path) -> bool {
     path.symlink_metadata().is_ok()
 }
 
-fn job_from(args: &Args) -> Result<Job, String> {
+/// What each file becomes and how its outputs are named and dated.
+struct Conversion {
+    job: Job,
+    template: NameTemplate,
+    dates: DateSource,
+}
+
+/// From `--preset`, or else from the options under [`CONVERSION`].
+fn conversion(args: &Args, matches: &clap::ArgMatches) -> Result<Conversion, String> {
+    let Some(name) = &args.preset else {
+        let args = &args.conversion;
+        let job = job_from(args)?;
+        let template = args
+            .name
+            .clone()
+            .unwrap_or_else(|| NameTemplate::for_sizes(job.sizes.len()));
+        return Ok(Conversion {
+            job,
+            template,
+            dates: args.dates,
+        });
+    };
+    // Mixing would leave it unclear which wins, and the same preset must give the same
+    // bytes here and on the page.
+    let command = Args::command();
+    if let Some(given) = command.get_arguments().find(|arg| {
+        arg.get_help_heading() == Some(CONVERSION)
+            && matches.value_source(arg.get_id().as_str()) == Some(ValueSource::CommandLine)
+    }) {
+        return Err(format!(
+            "--{} cannot be added to --preset, which sets the whole conversion: change the \
+             preset's JSON instead",
+            given.get_long().unwrap_or(given.get_id().as_str())
+        ));
+    }
+    let settings = imgbatch::find_preset(name, |path| fs::read_to_string(path))
+        .map_err(|e| e.message())?
+        .settings;
+    let job = settings.job().map_err(|e| e.message())?;
+    Ok(Conversion {
+        template: settings
+            .template(job.sizes.len())
+            .map_err(|e| e.message())?,
+        dates: settings.dates,
+        job,
+    })
+}
+
+fn job_from(args: &ConversionArgs) -> Result<Job, String> {
     let mut sizes = args.sizes.clone();
     if let Some(px) = args.max {
         sizes.insert(0, ResizeSpec::LongEdge { px });
@@ -398,17 +481,17 @@ struct Report {
     output_bytes: u64,
 }
 
-fn run(args: &Args) -> Result<ExitCode, String> {
-    let job = job_from(args)?;
+fn run(args: &Args, matches: &clap::ArgMatches) -> Result<ExitCode, String> {
+    let Conversion {
+        job,
+        template,
+        dates,
+    } = conversion(args, matches)?;
     // rav1d panics on some corrupt AVIFs inside its `extern "C"` API, where a panic aborts
     // the process: decode AV1 in a child of our own, so that costs one file (issue 16).
     let me = std::env::current_exe()
         .map_err(|e| format!("cannot find this program to decode AVIF with: {e}"))?;
     imgbatch::isolate_av1(me).map_err(|e| e.message())?;
-    let template = args
-        .name
-        .clone()
-        .unwrap_or_else(|| NameTemplate::for_sizes(job.sizes.len()));
     let threads = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -421,7 +504,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         out: args.out.clone(),
         format: job.format,
         template,
-        dates: args.dates,
+        dates,
     };
     let (sources, skipped) = collect(&args.inputs, args.skip_existing.then_some(&naming))?;
     fs::create_dir_all(&args.out)
