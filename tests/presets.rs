@@ -147,3 +147,18 @@ fn a_preset_is_never_mixed_with_options_or_guessed() {
         assert!(!out.exists(), "{args:?} wrote outputs");
     }
 }
+
+#[test]
+fn the_readme_lists_every_built_in_preset_as_the_engine_defines_it() {
+    let rows: String = imgbatch::built_in_presets()
+        .iter()
+        .map(|p| format!("| `{}` | {} | {} |\n", p.id, p.preset.label, p.summary))
+        .collect();
+    let table = format!("| preset | page | what it makes |\n|---|---|---|\n{rows}");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(
+        readme.contains(&table),
+        "README.md's preset table is stale; replace it with:\n\n{table}"
+    );
+}

@@ -36,6 +36,7 @@ class Bridge {
     this.slots = slots;
     this.handlers = handlers;
     this.inFlight = new Map(); // id -> job
+    this.presetRequests = new Map(); // request -> { resolve, reject }
     this.dead = false;
   }
 
@@ -78,9 +79,23 @@ class Bridge {
       clearTimeout(job.timer);
       this.inFlight.delete(data.id);
       this.handlers.done(job, data.result);
+    } else if (data.type === MSG.PRESET) {
+      const waiting = this.presetRequests.get(data.request);
+      this.presetRequests.delete(data.request);
+      if (data.error) waiting?.reject(Object.assign(new Error(data.error.message), { code: data.error.code }));
+      else waiting?.resolve(data.preset);
     } else if (data.type === MSG.CRASHED) {
       this.die(data.id, data.message);
     }
+  }
+
+  /** The engine's reading of a preset file: every setting filled in, or an error. */
+  readPreset(json) {
+    const request = (this.nextRequest = (this.nextRequest ?? 0) + 1);
+    return new Promise((resolve, reject) => {
+      this.presetRequests.set(request, { resolve, reject });
+      this.worker.postMessage({ type: MSG.READ_PRESET, request, json });
+    });
   }
 
   /** The instance is gone: report every job it held, then free the worker. */
@@ -91,6 +106,7 @@ class Bridge {
     const jobs = [...this.inFlight.values()];
     this.inFlight.clear();
     for (const job of jobs) clearTimeout(job.timer);
+    this.dropPresetRequests();
     this.handlers.crashed(this, jobs, crashedId, message);
   }
 
@@ -98,6 +114,12 @@ class Bridge {
     this.dead = true;
     this.worker?.terminate();
     for (const job of this.inFlight.values()) clearTimeout(job.timer);
+    this.dropPresetRequests();
+  }
+
+  dropPresetRequests() {
+    for (const waiting of this.presetRequests.values()) waiting.reject(new Error('the engine stopped; try again'));
+    this.presetRequests.clear();
   }
 }
 
@@ -168,7 +190,14 @@ class Engine {
       formats: this.engineInfo.formats,
       visualQualityLevels: this.engineInfo.visualQualityLevels,
       nameFields: this.engineInfo.nameFields,
+      presets: this.engineInfo.presets,
     };
+  }
+
+  /** Checks a preset file with the engine: `{ label, settings }` with every setting filled in. */
+  readPreset(json) {
+    const bridge = this.bridges.find((b) => !b.dead);
+    return bridge ? bridge.readPreset(json) : Promise.reject(new Error('the engine is restarting; try again'));
   }
 
   /** Converts `items` ({file, path, number?}) with `options`; resolves with one result per item. */

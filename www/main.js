@@ -3,7 +3,7 @@
 //
 // Automation API (for scripts and tests; the Start button uses the same code path):
 //   await imgbatch.ready                      resolves once the engine is running
-//   imgbatch.engineInfo()                     { mode, reason, threads, workers, peakWasmBytes, build, formats, visualQualityLevels }
+//   imgbatch.engineInfo()                     { mode, reason, threads, workers, peakWasmBytes, build, formats, visualQualityLevels, nameFields, presets }
 //   Page URL options: ?threads=N (pool size or worker count), ?engine=fallback (no threads)
 //   await imgbatch.convert(files, options)    files: FileList | File[] | [{ file, path }]
 //       options: { format, quality, jpegEffort: 'fast'|'balanced'|'smallest', lossless (WebP), targetSize: '500K' (lossy formats), visualQuality: 80 (SSIMULACRA2, lossy formats the engine reads back), progressive, sizes: ['2048', '320x320:cover', ...],
@@ -13,10 +13,12 @@
 //       resolves with one result per file, in order:
 //       { index, path, status: 'converted'|'failed'|'skipped'|'cancelled', error: null|{code, message},
 //         inputBytes, width, height, ms, outputs: [{ name, modified, blob, bytes, width, height, format, mime, size, notes }] }
+//   imgbatch.formOptions()                   the options the form (and its preset) would convert with
 //   imgbatch.zipEntries()                     [{ name, blob, modified }] of the last run's outputs
 //   await imgbatch.zipBlob()                  the ZIP "Download all" saves, as a Blob
 import { openCompare } from './compare.js';
 import { createEngine } from './engine.js';
+import { setupPresets } from './presets.js';
 import { downloadZip, saveToFolder, zipStream } from './zip.js';
 
 const $ = (id) => document.getElementById(id);
@@ -27,6 +29,10 @@ const items = []; // { key, file, path, row, result }
 let engine = null;
 let running = null; // AbortController of the current run
 let lastResults = [];
+// Settings a preset holds that the form has no control for (filter, enlarge, progressive):
+// kept from the last preset chosen, so its conversions match the CLI's byte for byte.
+let beyondForm = {};
+let presets = null;
 
 // ---------------------------------------------------------------- formatting helpers
 
@@ -66,6 +72,7 @@ function readOptions() {
   const extra = $('extra-sizes').value.split(',').map((s) => s.trim()).filter(Boolean);
   const all = [...sizes, ...extra];
   return {
+    ...beyondForm,
     format: $('format').value,
     quality: Number($('quality').value),
     jpegEffort: $('jpeg-effort').value,
@@ -79,6 +86,34 @@ function readOptions() {
     name: $('name').value.trim(),
     dates: $('dates').value,
   };
+}
+
+// The inverse of readOptions: fills the form in from engine settings (a preset).
+function applyOptions(settings) {
+  const formats = engine.info().formats;
+  const format = formats.find((f) => f.id === settings.format || f.extensions.includes(settings.format));
+  $('format').value = format?.id ?? $('format').value;
+  $('quality').value = String(settings.quality);
+  $('jpeg-effort').value = settings.jpegEffort;
+  $('lossless').checked = settings.lossless;
+  const look = settings.visualQuality;
+  $('quality-mode').value = look != null ? 'look' : settings.targetSize ? 'size' : 'number';
+  if (look != null && ![...$('visual-quality').options].some((o) => o.value === String(look))) {
+    $('visual-quality').append(element('option', { value: String(look), textContent: `Score ${look}` }));
+  }
+  if (look != null) $('visual-quality').value = String(look);
+  $('target-size').value = settings.targetSize;
+  const [first = 'orig', ...rest] = settings.sizes;
+  const listed = first !== 'custom' && [...$('resize').options].some((o) => o.value === first);
+  $('resize').value = listed ? first : 'custom';
+  const fitted = /^(\d+x\d+):(contain|cover|fill)$/i.exec(first);
+  $('custom-size').value = listed ? '' : fitted?.[1] ?? first;
+  $('fit').value = listed ? 'inside' : fitted?.[2].toLowerCase() ?? 'inside';
+  $('extra-sizes').value = rest.join(', ');
+  for (const id of ['metadata', 'color', 'background', 'name', 'dates']) $(id).value = settings[id];
+  beyondForm = { filter: settings.filter, enlarge: settings.enlarge, progressive: settings.progressive };
+  updateOptionFields();
+  saveSettings();
 }
 
 // The lossless box counts only for formats that offer both (WebP).
@@ -324,6 +359,7 @@ const ready = createEngine({
   $('visual-quality').value = String(info.visualQualityLevels.find((l) => l.name === 'high')?.score ?? '');
   $('name-fields').textContent = info.nameFields.map(([field, meaning]) => `{${field}} ${meaning}`).join('; ');
   restoreSettings();
+  presets = setupPresets({ engine, read: readOptions, apply: applyOptions, say: (text) => { $('progress-text').textContent = text; } });
   updateOptionFields();
   updateButtons();
   return engine;
@@ -332,7 +368,7 @@ const ready = createEngine({
   throw error;
 });
 
-for (const id of CONTROLS) $(id).addEventListener('input', () => { updateOptionFields(); saveSettings(); });
+for (const id of CONTROLS) $(id).addEventListener('input', () => { presets?.edited(); updateOptionFields(); saveSettings(); });
 $('file-input').addEventListener('change', (e) => { addItems(fromFiles(e.target.files)); });
 $('folder-input').addEventListener('change', (e) => { addItems(fromFiles(e.target.files)); e.target.value = ''; });
 $('start').addEventListener('click', () => run(items, readOptions()).catch(showError));
@@ -370,6 +406,7 @@ function showError(error) {
 window.imgbatch = {
   ready: ready.then(() => undefined),
   engineInfo: () => engine?.info() ?? null,
+  formOptions: () => readOptions(),
   convert: convertForApi,
   zipEntries,
   zipBlob: () => zipStream(zipEntries()).blob(),

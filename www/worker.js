@@ -19,7 +19,16 @@ self.onmessage = (event) => {
   const msg = event.data;
   if (msg.type === MSG.INIT) init(msg).catch((e) => self.postMessage({ type: MSG.INIT_FAILED, message: String(e?.message ?? e) }));
   else if (msg.type === MSG.JOB) handleJob(msg).catch((e) => crash(msg.id, e));
+  else if (msg.type === MSG.READ_PRESET) readPreset(msg);
 };
+
+function readPreset({ request, json }) {
+  try {
+    self.postMessage({ type: MSG.PRESET, request, preset: JSON.parse(wasm.readPreset(json)) });
+  } catch (e) {
+    self.postMessage({ type: MSG.PRESET, request, error: isEngineError(e) ? e : { code: 'invalid-options', message: String(e?.message ?? e) } });
+  }
+}
 
 async function init({ flavor: wanted, dir, threads, memoryBudget: budget }) {
   flavor = wanted;
