@@ -169,6 +169,14 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
 /// Reads the header only: format, upright size, frame count. Enforces `limits`.
 pub fn inspect(bytes: &[u8], limits: &Limits) -> Result<SourceInfo> {
     limits.check_input_bytes(bytes.len() as u64)?;
+    // A format this build recognises but cannot decode (AVIF in wasm) is decoded by the
+    // browser, outside every limit of ours: refuse it here from the size its header
+    // declares, before anything is decoded.
+    if let Some(format) = Format::sniff(bytes).filter(|f| !f.info().can_decode)
+        && let Some((w, h)) = crate::container::declared_size(format, bytes)
+    {
+        limits.check_extent(w, h)?;
+    }
     let format = sniff(bytes)?;
     // The depth is the output's business; the size is the same either way.
     let header = codecs::read_header(bytes, format, limits, false)?;

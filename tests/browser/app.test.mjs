@@ -417,3 +417,22 @@ test('a visual-quality target on the page writes the CLI\'s bytes, threaded and 
   await threaded.page.close();
   await fallback.page.close();
 });
+
+test('an AVIF whose header declares 17,000 px square is refused with limit before the browser decodes it', async () => {
+  const avif = Buffer.from(readFileSync(path.join(CORPUS, 'link-u-avif/fox.profile0.10bpc.yuv420.avif')));
+  let patched = 0;
+  for (let at = avif.indexOf('ispe'); at >= 0; at = avif.indexOf('ispe', at + 4)) {
+    avif.writeUInt32BE(17000, at + 8); // after the box type: version and flags, width, height
+    avif.writeUInt32BE(17000, at + 12);
+    patched++;
+  }
+  assert.ok(patched > 0, 'the AVIF has an ispe box to patch');
+  const { page } = await openPage(isolated);
+  const [bomb, good] = await convertInPage(page, [{ name: 'bomb.avif', buffer: avif }, corpusFile('exif-orientation-examples/Landscape_1.jpg')], { format: 'jpeg', sizes: ['64'] });
+  assert.equal(bomb.status, 'failed');
+  assert.equal(bomb.error.code, 'limit', bomb.error.message);
+  assert.equal(good.status, 'converted');
+  const { peakWasmBytes } = await page.evaluate(() => window.imgbatch.engineInfo());
+  assert.ok(peakWasmBytes < 256 << 20, `the engine grew to ${peakWasmBytes >> 20} MiB`);
+  await page.close();
+});
