@@ -1,11 +1,11 @@
 // The before/after compare view in headless Chromium: opened and closed with the keyboard,
 // both sides at their true sizes, the zoom and the pan, and an original the browser cannot
 // show. Serves the test build (scripts/build --test-hooks).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CORPUS, SITE, convertInPage, launchChromium, openPageAt, serve } from './helpers.mjs';
+import { CORPUS, SITE, convertInPage, openPageAt, useSiteAndBrowser } from './helpers.mjs';
 
 assert.ok(existsSync(path.join(CORPUS, 'MANIFEST.tsv')), `test corpus not found at ${CORPUS}`);
 assert.ok(existsSync(path.join(SITE, 'build.json')), `no test build at ${SITE} (scripts/build --test-hooks)`);
@@ -13,18 +13,7 @@ assert.ok(existsSync(path.join(SITE, 'build.json')), `no test build at ${SITE} (
 const corpusFile = (p) => ({ name: path.basename(p), buffer: readFileSync(path.join(CORPUS, p)) });
 
 
-let browser;
-let server;
-
-before(async () => {
-  server = await serve();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.proc.kill();
-});
+const site = useSiteAndBrowser();
 
 /** Waits until every image in the dialog has loaded or failed. */
 const imagesSettled = (page) => page.waitForFunction(() => [...document.querySelectorAll('#compare img')].every((img) => img.complete));
@@ -40,7 +29,7 @@ const view = (page) => page.evaluate(() => {
 });
 
 test('the compare view opens from the keyboard, shows both images at their true sizes, zooms, pans together and closes with Escape', async () => {
-  const { page, requests, errors } = await openPageAt(browser, server.url);
+  const { page, requests, errors } = await openPageAt(site.browser, site.server.url);
   // Small enough that the 1024-pixel output overflows the view at 1:1 both ways.
   await page.setViewportSize({ width: 900, height: 700 });
   // Landscape_6 is stored 1200×1800 and turned upright by its EXIF orientation: 1800×1200.
@@ -94,14 +83,14 @@ test('the compare view opens from the keyboard, shows both images at their true 
   const stillThere = await page.evaluate((urls) => Promise.all(urls.map((u) => fetch(u).then(() => true, () => false))), [fitted.original.src, fitted.output.src]);
   assert.deepEqual(stillThere, [false, false]);
 
-  const origin = new URL(server.url).origin;
+  const origin = new URL(site.server.url).origin;
   assert.deepEqual(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:')), []);
   assert.deepEqual(errors, []);
   await page.close();
 });
 
 test('an original the browser cannot display is said so, and only the output is shown', async () => {
-  const { page, errors } = await openPageAt(browser, server.url);
+  const { page, errors } = await openPageAt(site.browser, site.server.url);
   const [result] = await convertInPage(page, [corpusFile('exif-samples/heic/samplefilehub.heif')], { format: 'jpeg' });
   assert.equal(result.status, 'converted', JSON.stringify(result.error));
   await page.locator('#files .compare-button').first().click();

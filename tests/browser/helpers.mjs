@@ -1,6 +1,7 @@
 // What the site's tests share: where things are, how Chromium is started, and how a test
 // drives the page (its window.imgbatch automation API).
 import { spawn } from 'node:child_process';
+import { after, before } from 'node:test';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -66,4 +67,19 @@ export function serve(...args) {
     });
     proc.on('exit', (code) => reject(new Error(`scripts/serve exited with ${code}`)));
   });
+}
+
+/** For a test file that needs the isolated site and one browser: starts both before its
+ *  tests and stops them after; the returned object holds `server` and `browser` by then. */
+export function useSiteAndBrowser() {
+  const site = {};
+  before(async () => {
+    site.server = await serve();
+    site.browser = await launchChromium();
+  });
+  after(async () => {
+    await site.browser?.close();
+    site.server?.proc.kill();
+  });
+  return site;
 }

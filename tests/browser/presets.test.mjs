@@ -1,31 +1,20 @@
 // Presets in the real page: each built-in one fills the form in and converts a photo to what
 // it promises, with the CLI's bytes for the same preset; a saved preset survives a reload and
 // its export gives the CLI the page's bytes; a preset file the engine cannot use is refused.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CLI, CORPUS, convertInPage, launchChromium, openPageAt, serve } from './helpers.mjs';
+import { CLI, CORPUS, convertInPage, openPageAt, useSiteAndBrowser } from './helpers.mjs';
 
 // A phone photo, 3024x4032 upright, with EXIF, XMP and an ICC profile.
 const PHOTO = path.join(CORPUS, 'libavif/dog_exif_extended_xmp_icc.jpg');
 const photo = { name: 'dog.jpg', buffer: readFileSync(PHOTO) };
 
-let browser;
-let server;
-
-before(async () => {
-  server = await serve();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.proc.kill();
-});
+const site = useSiteAndBrowser();
 
 /** SHA-256 of each output the CLI writes for `args`, by file name. */
 function cliHashes(...args) {
@@ -39,7 +28,7 @@ function cliHashes(...args) {
 const pageHashes = (result) => Object.fromEntries(result.outputs.map((o) => [o.name, o.hash]).sort());
 
 test('each built-in preset fills the form in and converts to what it promises, as the CLI does', async () => {
-  const { page, errors } = await openPageAt(browser, server.url);
+  const { page, errors } = await openPageAt(site.browser, site.server.url);
   const promised = {
     'web-2048': { format: 'jpeg', sizes: [[1536, 2048]] },
     'instagram-1080': { format: 'jpeg', sizes: [[1080, 1440]] },
@@ -65,7 +54,7 @@ test('each built-in preset fills the form in and converts to what it promises, a
 });
 
 test('a saved preset survives a reload, and its export gives the CLI the page\'s bytes', async () => {
-  const { page } = await openPageAt(browser, server.url);
+  const { page } = await openPageAt(site.browser, site.server.url);
   await page.selectOption('#format', 'webp');
   await page.fill('#quality', '70');
   await page.selectOption('#resize', '1024');
@@ -97,7 +86,7 @@ test('a saved preset survives a reload, and its export gives the CLI the page\'s
 });
 
 test('a preset file the engine cannot use is refused with its reason, and nothing is kept', async () => {
-  const { page } = await openPageAt(browser, server.url);
+  const { page } = await openPageAt(site.browser, site.server.url);
   await page.setInputFiles('#preset-file', { name: 'typo.json', mimeType: 'application/json', buffer: Buffer.from('{"label": "Typo", "settings": {"qualty": 50}}') });
   await page.waitForFunction(() => document.querySelector('#progress-text').textContent.includes('typo.json'));
   assert.match(await page.textContent('#progress-text'), /typo\.json is not a preset .*qualty/);
