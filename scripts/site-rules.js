@@ -17,6 +17,8 @@ const CONTENT_TYPES = {
   '.css': 'text/css; charset=utf-8',
   '.json': 'application/json',
   '.wasm': 'application/wasm',
+  '.webmanifest': 'application/manifest+json',
+  '.png': 'image/png', // icons/, for the installed app
   '.LICENSE': 'text/plain; charset=utf-8', // vendor/client-zip.LICENSE
 };
 

@@ -3,6 +3,7 @@
 //
 // Automation API (for scripts and tests; the Start button uses the same code path):
 //   await imgbatch.ready                      resolves once the engine is running
+//   await imgbatch.offline                    { ready, reason }: ready once this build is cached for offline use
 //   imgbatch.engineInfo()                     { mode, reason, threads, workers, peakWasmBytes, build, formats, visualQualityLevels, nameFields, presets }
 //   Page URL options: ?threads=N (pool size or worker count), ?engine=fallback (no threads)
 //   await imgbatch.convert(files, options)    files: FileList | File[] | [{ file, path }]
@@ -403,8 +404,16 @@ function showError(error) {
   $('progress-text').textContent = `Error: ${error.message}`;
 }
 
+// Offline use: sw.js keeps the whole build cached (see its header). Where service workers
+// are unavailable (plain http: away from localhost) the page simply needs the network.
+const offline = 'serviceWorker' in navigator
+  ? navigator.serviceWorker.register('sw.js').then(() => navigator.serviceWorker.ready).then(() => ({ ready: true, reason: null }),
+    (e) => ({ ready: false, reason: e.message }))
+  : Promise.resolve({ ready: false, reason: 'this browser has no service workers here' });
+
 window.imgbatch = {
   ready: ready.then(() => undefined),
+  offline,
   engineInfo: () => engine?.info() ?? null,
   formOptions: () => readOptions(),
   convert: convertForApi,
