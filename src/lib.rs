@@ -1,7 +1,7 @@
 //! imgbatch: convert, resize, orient and strip metadata from many images at once.
 //!
 //! The engine is pure Rust and knows nothing of files or the DOM: it takes bytes and a
-//! [`Job`] and returns encoded [`Output`]s. The CLI (`src/bin/imgbatch.rs`) and the wasm
+//! [`Job`] and returns encoded [`Output`]s. The CLI (`src/bin/imgbatch/`) and the wasm
 //! layer are thin adapters around it.
 //!
 //! ```no_run
@@ -14,6 +14,7 @@
 //! }
 //! ```
 
+mod archive;
 mod batch;
 mod codecs;
 mod color;
@@ -35,6 +36,10 @@ mod wasm;
 #[cfg(all(target_arch = "wasm32", feature = "parallel"))]
 pub use wasm_bindgen_rayon::init_thread_pool;
 
+pub use archive::{
+    ZIP_LOCAL_HEADER_MAX, ZIP_TAIL_BYTES, ZipDirectory, ZipEntry, zip_directory, zip_entries,
+    zip_entry_bytes, zip64_directory,
+};
 pub use batch::{
     BatchOptions, BatchSummary, CancelToken, Event, FileResult, MemorySource, Source, run_batch,
 };

@@ -1,6 +1,8 @@
 //! Shared by the integration tests: where the corpus is, and its MANIFEST.tsv and ORACLE.tsv.
 #![allow(dead_code)]
 
+pub mod zip_writer;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 

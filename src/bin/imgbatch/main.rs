@@ -18,6 +18,8 @@ use imgbatch::{
 };
 use serde_json::json;
 
+mod zip_input;
+
 /// Convert, resize, orient and strip metadata from many images at once.
 #[derive(Parser, Debug)]
 #[command(version, after_help = AFTER_HELP)]
@@ -220,6 +222,16 @@ struct FileSource<'a> {
     modified: DateTime,
     /// Set by --skip-existing: outputs already under their final name are not wanted.
     skip_existing: Option<&'a Naming>,
+    origin: Origin,
+}
+
+/// Where a source's bytes come from.
+enum Origin {
+    File,
+    /// An entry of the ZIP archive at the source's `path`.
+    ZipEntry(imgbatch::ZipEntry),
+    /// A ZIP archive whose directory cannot be read: reported as one failed file.
+    Unreadable(imgbatch::ErrorKind, String),
 }
 
 impl Source for FileSource<'_> {
@@ -227,8 +239,13 @@ impl Source for FileSource<'_> {
         &self.display
     }
     fn read(&self) -> imgbatch::Result<Vec<u8>> {
-        fs::read(&self.path)
-            .map_err(|e| Error::io(format!("cannot read {}", self.path.display())).with_source(e))
+        match &self.origin {
+            Origin::File => fs::read(&self.path).map_err(|e| {
+                Error::io(format!("cannot read {}", self.path.display())).with_source(e)
+            }),
+            Origin::ZipEntry(entry) => zip_input::read_entry(&self.path, entry),
+            Origin::Unreadable(kind, message) => Err(Error::new(*kind, message.clone())),
+        }
     }
     /// An output whose name needs its pixel size ({w}, {h}) cannot be looked for before
     /// decoding: it is wanted here and left alone when it is found at write time.
@@ -421,11 +438,51 @@ fn collect<'a>(
             {
                 continue;
             }
-            if looks_like_image(&path) {
-                let relative: Vec<String> = relative
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect();
+            let relative: Vec<String> = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            if zip_input::is_zip(&path) {
+                // Its entries go where a folder of the same contents would.
+                let folder = relative[..relative.len().saturating_sub(1)].join("/");
+                let under = |inner: &str| match folder.as_str() {
+                    "" => inner.to_string(),
+                    _ => format!("{folder}/{inner}"),
+                };
+                match zip_input::entries(&path, &imgbatch::Limits::default()) {
+                    Ok(entries) => {
+                        for entry in entries {
+                            let shown = format!("{display}/{}", entry.path);
+                            let image = Path::new(&entry.path)
+                                .extension()
+                                .and_then(|e| e.to_str())
+                                .is_some_and(Format::is_image_extension);
+                            if entry.problem.is_none() && !image {
+                                skipped.push((shown, "not-an-image", "not an image".to_string()));
+                                continue;
+                            }
+                            files.push(FileSource {
+                                modified: entry.modified.unwrap_or_else(|| modified(&path)),
+                                path: path.clone(),
+                                relative: under(&entry.path),
+                                display: shown,
+                                number: files.len() + 1,
+                                skip_existing,
+                                origin: Origin::ZipEntry(entry),
+                            });
+                        }
+                    }
+                    Err(e) => files.push(FileSource {
+                        modified: modified(&path),
+                        relative: relative.join("/"),
+                        path,
+                        display,
+                        number: files.len() + 1,
+                        skip_existing,
+                        origin: Origin::Unreadable(e.kind(), e.message()),
+                    }),
+                }
+            } else if looks_like_image(&path) {
                 files.push(FileSource {
                     modified: modified(&path),
                     path,
@@ -433,6 +490,7 @@ fn collect<'a>(
                     display,
                     number: files.len() + 1,
                     skip_existing,
+                    origin: Origin::File,
                 });
             } else {
                 skipped.push((display, "not-an-image", "not an image".to_string()));
