@@ -5,7 +5,7 @@
 
 use std::io::Read;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::limits::Limits;
@@ -23,7 +23,8 @@ pub const ZIP_TAIL_BYTES: u64 = 22 + 0xFFFF;
 pub const ZIP_LOCAL_HEADER_MAX: u64 = 30 + 2 * 0xFFFF;
 
 /// Where the central directory is, from the archive's tail.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub enum ZipDirectory {
     /// At this offset, this many bytes.
     At { offset: u64, size: u64 },
@@ -33,8 +34,9 @@ pub enum ZipDirectory {
 
 /// One file in an archive. `problem` says why it cannot be converted (a path that would
 /// escape the output folder, encryption, a compression method we lack, a size over the
-/// limit); such an entry is reported as failed, and the others still convert.
-#[derive(Debug, Serialize)]
+/// limit); such an entry is reported as failed, and the others still convert. The page
+/// hands an entry back as the JSON it got, to read its bytes.
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ZipEntry {
     /// The entry's path inside the archive, with `/` separators.
@@ -46,11 +48,11 @@ pub struct ZipEntry {
     /// The entry's date as the archive keeps it (local time, 2-second steps), read as UTC
     /// like every file date of ours; none when it is not a real date. In JSON, in
     /// milliseconds since 1970, as the page's `File.lastModified`.
-    #[serde(serialize_with = "unix_ms_json")]
+    #[serde(serialize_with = "unix_ms_json", skip_deserializing)]
     pub modified: Option<DateTime>,
     method: u16,
     crc32: u32,
-    #[serde(serialize_with = "problem_json")]
+    #[serde(serialize_with = "problem_json", skip_deserializing)]
     pub problem: Option<Error>,
 }
 

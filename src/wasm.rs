@@ -62,6 +62,10 @@ pub fn engine_info() -> String {
         "visualQualityLevels": crate::VisualQuality::LEVELS,
         "nameFields": crate::NAME_FIELDS,
         "presets": crate::built_in_presets(),
+        "zip": {
+            "tailBytes": crate::ZIP_TAIL_BYTES,
+            "localHeaderMax": crate::ZIP_LOCAL_HEADER_MAX,
+        },
     })
     .to_string()
 }
@@ -154,6 +158,41 @@ pub fn check_options(options: &str) -> Result<(), JsValue> {
 pub fn read_preset(json: &str) -> Result<String, JsValue> {
     let preset = Preset::from_json(json).map_err(|e| error_value(&e))?;
     Ok(serde_json::to_string(&preset).unwrap_or_default())
+}
+
+/// Where a ZIP archive's directory is, from its last bytes (`engineInfo().zip.tailBytes` or
+/// fewer): `{ at: { offset, size } }` or `{ zip64RecordAt }` (then call `zip64Directory`
+/// with the 56 bytes there).
+#[wasm_bindgen(js_name = zipDirectory)]
+pub fn zip_directory(tail: &[u8], archive_len: f64) -> Result<String, JsValue> {
+    let directory = crate::zip_directory(tail, archive_len as u64).map_err(|e| error_value(&e))?;
+    Ok(serde_json::to_string(&directory).unwrap_or_default())
+}
+
+/// The directory's place from a ZIP64 end record, as [`zip_directory`] gives it.
+#[wasm_bindgen(js_name = zip64Directory)]
+pub fn zip64_directory(record: &[u8]) -> Result<String, JsValue> {
+    let directory = crate::zip64_directory(record).map_err(|e| error_value(&e))?;
+    Ok(serde_json::to_string(&directory).unwrap_or_default())
+}
+
+/// The file entries of a ZIP directory, as JSON: `[{ path, offset, compressedSize, size,
+/// modified (ms) | null, problem: {code, message} | null, ... }]`.
+#[wasm_bindgen(js_name = zipEntries)]
+pub fn zip_entries(directory: &[u8]) -> Result<String, JsValue> {
+    let entries =
+        crate::zip_entries(directory, &crate::Limits::default()).map_err(|e| error_value(&e))?;
+    Ok(serde_json::to_string(&entries).unwrap_or_default())
+}
+
+/// One entry's bytes, from the archive's slice at its offset (`engineInfo().zip
+/// .localHeaderMax` plus its compressed size, or to the archive's end). `entry` is its
+/// JSON from [`zip_entries`], which the caller has already checked has no problem.
+#[wasm_bindgen(js_name = zipEntryBytes)]
+pub fn zip_entry_bytes(slice: &[u8], entry: &str) -> Result<Vec<u8>, JsValue> {
+    let entry: crate::ZipEntry = serde_json::from_str(entry)
+        .map_err(|e| error_value(&Error::internal(format!("bad ZIP entry: {e}"))))?;
+    crate::zip_entry_bytes(slice, &entry).map_err(|e| error_value(&e))
 }
 
 fn run(bytes: &[u8], options: &str) -> Result<Vec<Output>, Error> {

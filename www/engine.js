@@ -36,7 +36,7 @@ class Bridge {
     this.slots = slots;
     this.handlers = handlers;
     this.inFlight = new Map(); // id -> job
-    this.presetRequests = new Map(); // request -> { resolve, reject }
+    this.calls = new Map(); // request -> { resolve, reject }
     this.dead = false;
   }
 
@@ -68,7 +68,7 @@ class Bridge {
     this.inFlight.set(job.id, job);
     const timeout = JOB_TIMEOUT_BASE_MS + (job.file.size / 1e6) * JOB_TIMEOUT_PER_MB_MS;
     job.timer = setTimeout(() => this.die(job.id, `timed out after ${Math.round(timeout / 1000)} s`), timeout);
-    this.worker.postMessage({ type: MSG.JOB, id: job.id, file: job.file, path: job.path, number: job.number, options: job.options });
+    this.worker.postMessage({ type: MSG.JOB, id: job.id, file: job.file, path: job.path, number: job.number, zipEntry: job.zipEntry, options: job.options });
   }
 
   onMessage(data) {
@@ -79,22 +79,22 @@ class Bridge {
       clearTimeout(job.timer);
       this.inFlight.delete(data.id);
       this.handlers.done(job, data.result);
-    } else if (data.type === MSG.PRESET) {
-      const waiting = this.presetRequests.get(data.request);
-      this.presetRequests.delete(data.request);
+    } else if (data.type === MSG.ANSWER) {
+      const waiting = this.calls.get(data.request);
+      this.calls.delete(data.request);
       if (data.error) waiting?.reject(Object.assign(new Error(data.error.message), { code: data.error.code }));
-      else waiting?.resolve(data.preset);
+      else waiting?.resolve(data.value);
     } else if (data.type === MSG.CRASHED) {
       this.die(data.id, data.message);
     }
   }
 
-  /** The engine's reading of a preset file: every setting filled in, or an error. */
-  readPreset(json) {
+  /** Asks the worker's engine one of its CALLS (worker.js); resolves with the answer. */
+  call(name, args) {
     const request = (this.nextRequest = (this.nextRequest ?? 0) + 1);
     return new Promise((resolve, reject) => {
-      this.presetRequests.set(request, { resolve, reject });
-      this.worker.postMessage({ type: MSG.READ_PRESET, request, json });
+      this.calls.set(request, { resolve, reject });
+      this.worker.postMessage({ type: MSG.CALL, request, name, args });
     });
   }
 
@@ -106,7 +106,7 @@ class Bridge {
     const jobs = [...this.inFlight.values()];
     this.inFlight.clear();
     for (const job of jobs) clearTimeout(job.timer);
-    this.dropPresetRequests();
+    this.dropCalls();
     this.handlers.crashed(this, jobs, crashedId, message);
   }
 
@@ -114,12 +114,12 @@ class Bridge {
     this.dead = true;
     this.worker?.terminate();
     for (const job of this.inFlight.values()) clearTimeout(job.timer);
-    this.dropPresetRequests();
+    this.dropCalls();
   }
 
-  dropPresetRequests() {
-    for (const waiting of this.presetRequests.values()) waiting.reject(new Error('the engine stopped; try again'));
-    this.presetRequests.clear();
+  dropCalls() {
+    for (const waiting of this.calls.values()) waiting.reject(new Error('the engine stopped; try again'));
+    this.calls.clear();
   }
 }
 
@@ -194,10 +194,35 @@ class Engine {
     };
   }
 
+  call(name, args) {
+    const bridge = this.bridges.find((b) => !b.dead);
+    return bridge ? bridge.call(name, args) : Promise.reject(new Error('the engine is restarting; try again'));
+  }
+
   /** Checks a preset file with the engine: `{ label, settings }` with every setting filled in. */
   readPreset(json) {
-    const bridge = this.bridges.find((b) => !b.dead);
-    return bridge ? bridge.readPreset(json) : Promise.reject(new Error('the engine is restarting; try again'));
+    return this.call('readPreset', json);
+  }
+
+  /** The entries of a ZIP `file`, read from its end and its directory, never whole: each
+   *  `{ file, path, zipEntry }` for convert(), with the entry's bytes still in the archive. */
+  async zipItems(file, folder = '') {
+    const { tailBytes, localHeaderMax } = this.engineInfo.zip;
+    const bytes = async (from, to) => new Uint8Array(await file.slice(from, to).arrayBuffer());
+    let where = await this.call('zipDirectory', { tail: await bytes(Math.max(0, file.size - tailBytes), file.size), length: file.size });
+    if (where.zip64RecordAt != null) where = await this.call('zip64Directory', await bytes(where.zip64RecordAt, where.zip64RecordAt + 56));
+    const { offset, size } = where.at;
+    const entries = await this.call('zipEntries', await bytes(offset, offset + size));
+    return entries.map((entry) => {
+      const end = Math.min(file.size, entry.offset + localHeaderMax + entry.compressedSize);
+      const name = entry.path.split('/').pop();
+      return {
+        // A slice refers to the archive; nothing is read until the worker reads it.
+        file: new File([file.slice(entry.offset, end)], name, { lastModified: entry.modified ?? file.lastModified }),
+        path: folder ? `${folder}/${entry.path}` : entry.path,
+        zipEntry: entry,
+      };
+    });
   }
 
   /** Converts `items` ({file, path, number?}) with `options`; resolves with one result per item. */
@@ -205,7 +230,7 @@ class Engine {
     if (this.busy) return Promise.reject(new Error('a conversion is already running'));
     this.busy = true;
     const run = {
-      queue: items.map((item, index) => ({ id: this.nextId = (this.nextId ?? 0) + 1, index, number: item.number ?? index + 1, file: item.file, path: item.path, options })),
+      queue: items.map((item, index) => ({ id: this.nextId = (this.nextId ?? 0) + 1, index, number: item.number ?? index + 1, file: item.file, path: item.path, zipEntry: item.zipEntry, options })),
       results: new Array(items.length),
       remaining: items.length,
       taken: new Set(),

@@ -17,6 +17,7 @@
 //   imgbatch.formOptions()                   the options the form (and its preset) would convert with
 //   imgbatch.zipEntries()                     [{ name, blob, modified }] of the last run's outputs
 //   await imgbatch.zipBlob()                  the ZIP "Download all" saves, as a Blob
+import './trusted-types.js';
 import { openCompare } from './compare.js';
 import { createEngine } from './engine.js';
 import { setupPresets } from './presets.js';
@@ -217,13 +218,34 @@ function renderRow(item) {
   item.row = row;
 }
 
+// A ZIP joins the list as its entries, under the folder the ZIP was in. One whose directory
+// cannot be read becomes a row that fails with the engine's reason.
+async function openZips(list) {
+  const opened = [];
+  for (const item of list) {
+    if (!/\.zip$/i.test(item.file.name)) {
+      opened.push(item);
+      continue;
+    }
+    const folder = item.path.includes('/') ? item.path.slice(0, item.path.lastIndexOf('/')) : '';
+    try {
+      opened.push(...await engine.zipItems(item.file, folder));
+    } catch (e) {
+      opened.push({ ...item, zipEntry: { problem: { code: e.code ?? 'internal', message: e.message }, size: item.file.size } });
+    }
+  }
+  return opened;
+}
+
+const keyOf = ({ file, path }) => `${path}|${file.size}|${file.lastModified}`;
+
 function addItems(newItems) {
   const known = new Set(items.map((i) => i.key));
-  for (const { file, path } of newItems) {
-    const key = `${path}|${file.size}|${file.lastModified}`;
+  for (const { file, path, zipEntry } of newItems) {
+    const key = keyOf({ file, path });
     if (known.has(key)) continue;
     known.add(key);
-    const item = { key, file, path };
+    const item = { key, file, path, zipEntry };
     items.push(item);
     renderRow(item);
   }
@@ -300,7 +322,7 @@ async function run(runItems, options) {
   showProgress({ done: 0, total: runItems.length, megapixels: 0, inputBytes: 0, outputBytes: 0 });
   try {
     // {n} counts in the list's order, so a retry keeps each file's number.
-    const results = await engine.convert(runItems.map((item) => ({ file: item.file, path: item.path, number: items.indexOf(item) + 1 })), options, {
+    const results = await engine.convert(runItems.map((item) => ({ file: item.file, path: item.path, zipEntry: item.zipEntry, number: items.indexOf(item) + 1 })), options, {
       signal: running.signal,
       onProgress: showProgress,
       onResult: (result) => {
@@ -324,14 +346,14 @@ function zipEntries() {
 
 /** Normalises what scripts pass (FileList, File[], [{file, path}]) and runs it visibly. */
 async function convertForApi(files, options = {}) {
-  const list = [...files].map((f) => (f instanceof Blob ? { file: f, path: f.webkitRelativePath || f.name || 'file' } : f));
+  const list = await openZips([...files].map((f) => (f instanceof Blob ? { file: f, path: f.webkitRelativePath || f.name || 'file' } : f)));
   addItems(list);
-  const keys = new Set(list.map(({ file, path }) => `${path}|${file.size}|${file.lastModified}`));
+  const keys = new Set(list.map(keyOf));
   const runItems = items.filter((i) => keys.has(i.key));
   // Results line up with the caller's list even when it repeats a file.
   const results = await run(runItems, options);
   const byKey = new Map(runItems.map((item, i) => [item.key, results[i]]));
-  return list.map(({ file, path }, index) => ({ ...byKey.get(`${path}|${file.size}|${file.lastModified}`), index }));
+  return list.map((item, index) => ({ ...byKey.get(keyOf(item)), index }));
 }
 
 // ---------------------------------------------------------------- start-up and wiring
@@ -349,7 +371,7 @@ const ready = createEngine({
     : `Compatibility mode: ${info.workers} workers, one thread each, because ${info.reason}.`;
   // The engine's own format table says what it reads; AVIF goes through the browser's decoder.
   const readable = info.formats.filter((f) => f.can_decode).map((f) => f.name);
-  $('readable-formats').textContent = `Reads ${readable.join(', ')}, and AVIF through your browser.`;
+  $('readable-formats').textContent = `Reads ${readable.join(', ')}, AVIF through your browser, and ZIP archives of them.`;
   for (const f of info.formats.filter((f) => f.can_encode)) {
     $('format').append(element('option', { value: f.id, textContent: `${f.name} (.${f.extensions[0]})` }));
   }
@@ -370,8 +392,8 @@ const ready = createEngine({
 });
 
 for (const id of CONTROLS) $(id).addEventListener('input', () => { presets?.edited(); updateOptionFields(); saveSettings(); });
-$('file-input').addEventListener('change', (e) => { addItems(fromFiles(e.target.files)); });
-$('folder-input').addEventListener('change', (e) => { addItems(fromFiles(e.target.files)); e.target.value = ''; });
+$('file-input').addEventListener('change', (e) => { openZips(fromFiles(e.target.files)).then(addItems, showError); });
+$('folder-input').addEventListener('change', (e) => { openZips(fromFiles(e.target.files)).then(addItems, showError); e.target.value = ''; });
 $('start').addEventListener('click', () => run(items, readOptions()).catch(showError));
 $('cancel').addEventListener('click', () => running?.abort());
 $('retry').addEventListener('click', () => run(items.filter(retriable), readOptions()).catch(showError));
@@ -397,7 +419,7 @@ dropZone.addEventListener('dragleave', () => dropZone.classList.remove('over'));
 dropZone.addEventListener('drop', (e) => {
   e.preventDefault();
   dropZone.classList.remove('over');
-  fromDrop(e.dataTransfer).then(addItems, showError);
+  fromDrop(e.dataTransfer).then(openZips).then(addItems, showError);
 });
 
 function showError(error) {

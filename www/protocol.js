@@ -3,12 +3,13 @@
 export const MSG = Object.freeze({
   // page -> worker
   INIT: 'imgbatch:init', //     { flavor: 'parallel'|'single', dir, threads, memoryBudget }
-  JOB: 'imgbatch:job', //       { id, file: Blob, path, number (from 1, for {n}), options }
-  READ_PRESET: 'imgbatch:read-preset', // { request, json } a preset file to check
+  JOB: 'imgbatch:job', //       { id, file: Blob, path, number (from 1, for {n}), zipEntry?, options }
+  //                               zipEntry: the file is this ZIP entry's slice of its archive
+  CALL: 'imgbatch:call', //     { request, name, args } one of the worker's CALLS, answered at once
   // worker -> page
   READY: 'imgbatch:ready', //   { info }
   INIT_FAILED: 'imgbatch:init-failed', // { message }
   DONE: 'imgbatch:done', //     { id, result, wasmBytes } (output buffers transferred)
-  PRESET: 'imgbatch:preset', //  { request, preset | error: {code, message} }
+  ANSWER: 'imgbatch:answer', // { request, value | error: {code, message} }
   CRASHED: 'imgbatch:crashed', // { id|null, message } the instance is dead; terminate it
 });

@@ -1,6 +1,7 @@
 // The engine worker: owns one wasm instance, reads each file only when its job arrives,
 // converts it (on the rayon pool in the threaded flavor), and sends the outputs back by
 // transfer. Holds no image logic: every decision is the engine's.
+import './trusted-types.js';
 import { MSG } from './protocol.js';
 
 let wasm = null;
@@ -19,14 +20,22 @@ self.onmessage = (event) => {
   const msg = event.data;
   if (msg.type === MSG.INIT) init(msg).catch((e) => self.postMessage({ type: MSG.INIT_FAILED, message: String(e?.message ?? e) }));
   else if (msg.type === MSG.JOB) handleJob(msg).catch((e) => crash(msg.id, e));
-  else if (msg.type === MSG.READ_PRESET) readPreset(msg);
+  else if (msg.type === MSG.CALL) answer(msg);
 };
 
-function readPreset({ request, json }) {
+// What the page may ask of the engine besides converting; each answers at once.
+const CALLS = {
+  readPreset: (json) => JSON.parse(wasm.readPreset(json)),
+  zipDirectory: ({ tail, length }) => JSON.parse(wasm.zipDirectory(tail, length)),
+  zip64Directory: (record) => JSON.parse(wasm.zip64Directory(record)),
+  zipEntries: (directory) => JSON.parse(wasm.zipEntries(directory)),
+};
+
+function answer({ request, name, args }) {
   try {
-    self.postMessage({ type: MSG.PRESET, request, preset: JSON.parse(wasm.readPreset(json)) });
+    self.postMessage({ type: MSG.ANSWER, request, value: CALLS[name](args) });
   } catch (e) {
-    self.postMessage({ type: MSG.PRESET, request, error: isEngineError(e) ? e : { code: 'invalid-options', message: String(e?.message ?? e) } });
+    self.postMessage({ type: MSG.ANSWER, request, error: isEngineError(e) ? e : { code: 'internal', message: String(e?.message ?? e) } });
   }
 }
 
@@ -89,7 +98,7 @@ function outputsOf(array, id) {
   });
 }
 
-async function handleJob({ id, file, path, number, options }) {
+async function handleJob({ id, file, path, number, zipEntry, options }) {
   const started = performance.now();
   naming.set(id, { options, file: JSON.stringify({ path, number, modified: file.lastModified }) });
   let bytes;
@@ -99,6 +108,20 @@ async function handleJob({ id, file, path, number, options }) {
     finish(id, failed({ code: 'io', message: `cannot read the file: ${e.message}` }, { inputBytes: 0, ms: 0 }));
     return;
   }
+  if (zipEntry) {
+    // The engine found what is wrong with the entry when it read the archive's directory.
+    if (zipEntry.problem) {
+      finish(id, failed(zipEntry.problem, { inputBytes: zipEntry.size, ms: 0 }));
+      return;
+    }
+    try {
+      bytes = wasm.zipEntryBytes(bytes, JSON.stringify(zipEntry));
+    } catch (e) {
+      if (!isEngineError(e)) throw e;
+      finish(id, failed(e, { inputBytes: zipEntry.size, ms: performance.now() - started }));
+      return;
+    }
+  }
   const base = { inputBytes: bytes.length };
   let info;
   try {
@@ -107,7 +130,7 @@ async function handleJob({ id, file, path, number, options }) {
     if (!isEngineError(e)) throw e;
     if (e.code === 'unsupported') {
       // Formats with no pure-Rust decoder in wasm (AVIF): let the browser decode them.
-      const decoded = await browserDecode(file);
+      const decoded = await browserDecode(zipEntry ? new Blob([bytes]) : file);
       if (decoded) {
         finish(id, convertDecoded(id, decoded, options, base, started));
         return;
