@@ -20,6 +20,7 @@ const CONTENT_TYPES = {
   '.webmanifest': 'application/manifest+json',
   '.png': 'image/png', // icons/, for the installed app
   '.LICENSE': 'text/plain; charset=utf-8', // vendor/client-zip.LICENSE
+  '.txt': 'text/plain; charset=utf-8', // third-party.txt
 };
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';

@@ -277,3 +277,15 @@ fn outputs_keep_the_inputs_dates_or_take_when_the_photo_was_taken() {
     };
     assert_eq!(mtime(&taken.join("a.jpg")) as i64, expected.unix_seconds());
 }
+
+#[test]
+fn licenses_prints_the_third_party_notice_the_site_ships() {
+    let (code, stdout, _) = imgbatch(&["--licenses"]);
+    assert_eq!(code, 0);
+    let notice =
+        fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/THIRD-PARTY.txt")).unwrap();
+    assert_eq!(stdout, notice);
+    for dependency in ["mozjpeg-rs", "zenwebp", "rav1e", "client-zip"] {
+        assert!(stdout.contains(dependency), "the notice names {dependency}");
+    }
+}

@@ -278,7 +278,7 @@ describe('scripts/deploy and scripts/check-site against a local S3', () => {
         'content-type': {
           '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
           '.json': 'application/json', '.wasm': 'application/wasm', '.LICENSE': 'text/plain; charset=utf-8',
-          '.webmanifest': 'application/manifest+json', '.png': 'image/png',
+          '.webmanifest': 'application/manifest+json', '.png': 'image/png', '.txt': 'text/plain; charset=utf-8',
         }[path.extname(key)],
       };
       for (const [name, value] of Object.entries(want)) {

@@ -26,11 +26,14 @@ mod zip_input;
 struct Args {
     /// Files and folders to convert. Folders are walked recursively; their structure is
     /// kept under the output folder.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "licenses")]
     inputs: Vec<PathBuf>,
     /// Output folder (created if missing).
-    #[arg(short, long)]
-    out: PathBuf,
+    #[arg(short, long, required_unless_present = "licenses")]
+    out: Option<PathBuf>,
+    /// Print the licences of the software imgbatch is built from, and exit.
+    #[arg(long, exclusive = true)]
+    licenses: bool,
     /// A built-in preset or a preset file exported from the page: the whole conversion.
     #[arg(long, value_name = "NAME|FILE", help = preset_help())]
     preset: Option<String>,
@@ -132,6 +135,9 @@ struct ConversionArgs {
     dates: DateSource,
 }
 
+/// Written by scripts/third-party from the dependency tree; the site serves it too.
+const THIRD_PARTY: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/THIRD-PARTY.txt"));
+
 /// The heading of the options a preset sets; they cannot be given with one.
 const CONVERSION: &str = "Conversion (all set by --preset)";
 
@@ -202,6 +208,11 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(e) => e.exit(),
     };
+    if args.licenses {
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        let _ = std::io::stdout().write_all(THIRD_PARTY.as_bytes());
+        return ExitCode::SUCCESS;
+    }
     match run(&args, &matches) {
         Ok(code) => code,
         Err(message) => {
@@ -540,6 +551,10 @@ struct Report {
 }
 
 fn run(args: &Args, matches: &clap::ArgMatches) -> Result<ExitCode, String> {
+    let out = args
+        .out
+        .as_deref()
+        .ok_or("an output folder (--out) is needed")?;
     let Conversion {
         job,
         template,
@@ -559,14 +574,13 @@ fn run(args: &Args, matches: &clap::ArgMatches) -> Result<ExitCode, String> {
         .build_global()
         .map_err(|e| format!("cannot start {threads} worker threads: {e}"))?;
     let naming = Naming {
-        out: args.out.clone(),
+        out: out.to_path_buf(),
         format: job.format,
         template,
         dates,
     };
     let (sources, skipped) = collect(&args.inputs, args.skip_existing.then_some(&naming))?;
-    fs::create_dir_all(&args.out)
-        .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
+    fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
 
     let quiet_bar = args.json || !std::io::stderr().is_terminal();
     let bar = if quiet_bar {
