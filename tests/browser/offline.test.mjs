@@ -1,4 +1,4 @@
-// The installed, offline page: after one visit it loads with the server gone, stays
+// The installable, offline page: Chromium finds nothing missing to install it; after one visit it loads with the server gone, stays
 // cross-origin isolated, runs the threaded engine and converts; a new deploy is picked up on
 // the next visit, whole. Serves a copy of the test build, so the test can deploy over it.
 import { after, before, test } from 'node:test';
@@ -32,6 +32,13 @@ test('after one visit the page works with the server gone, and a new deploy is p
     await loaded(page);
     const offline = await page.evaluate(() => window.imgbatch.offline);
     assert.ok(offline.ready, `not ready for offline use: ${offline.reason}`);
+    // What Chromium checks before it offers "Install": the manifest, its icons, the worker.
+    const cdp = await context.newCDPSession(page);
+    // Playwright's contexts are incognito windows, where nothing installs; that is the one
+    // reason allowed.
+    const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+    const missing = installabilityErrors.map((e) => e.errorId).filter((id) => id !== 'in-incognito');
+    assert.deepEqual(missing, [], 'Chromium would offer to install the app');
 
     server.proc.kill();
     await new Promise((resolve) => server.proc.once('exit', resolve));
