@@ -59,7 +59,8 @@ pub use options::{
     MetadataPolicy, PngCompression, ResizeSpec, Rgb, VisualLevel, VisualQuality,
 };
 pub use pipeline::{
-    Note, Output, SourceInfo, Timings, convert, convert_pixels, estimate, inspect, sniff,
+    Note, Output, SourceInfo, Timings, convert, convert_browser_decoded, convert_pixels, estimate,
+    inspect, sniff,
 };
 pub use pixels::{Pixels, Sample};
 pub use preset::{BuiltInPreset, Preset, Settings, built_in_presets, find_preset};

@@ -272,9 +272,47 @@ pub fn convert(bytes: &[u8], job: &Job) -> Result<Vec<Output>> {
     }
 }
 
+/// Converts pixels the browser decoded from `original` (AVIF in the wasm build, decoded
+/// without colour conversion, so still in the file's profile). The container's EXIF
+/// follows the metadata policy, and its profile is kept or converted to sRGB by the
+/// colour policy, as [`convert`] does.
+pub fn convert_browser_decoded(original: &[u8], pixels: Pixels, job: &Job) -> Result<Vec<Output>> {
+    check_decoded(&pixels, job)?;
+    let (exif, icc) = match Format::sniff(original) {
+        Some(format @ (Format::Avif | Format::Heic)) => {
+            codecs::heif::container_metadata(original, format)
+        }
+        _ => (None, None),
+    };
+    let keeps_profile = job.color == ColorPolicy::Keep && job.format.info().icc;
+    let mut notes = Vec::new();
+    let (pixels, icc) = match icc {
+        Some(icc) if !keeps_profile => match pixels.into_srgb(&icc) {
+            Ok(converted) => (converted, None),
+            Err((unchanged, reason)) => {
+                notes.push(Note::ColorProfileIgnored { reason });
+                (unchanged, None)
+            }
+        },
+        icc => (pixels, icc),
+    };
+    let metadata = Metadata {
+        icc,
+        exif,
+        xmp: None,
+    };
+    encode_all(&pixels, &metadata, &notes, 0.0, job)
+}
+
 /// Converts pixels decoded elsewhere (the browser decodes AVIF for the wasm build) with the
 /// same resize, flatten and encode steps as [`convert`].
 pub fn convert_pixels(pixels: &Pixels, job: &Job) -> Result<Vec<Output>> {
+    check_decoded(pixels, job)?;
+    encode_all(pixels, &Metadata::default(), &[], 0.0, job)
+}
+
+/// Checks a job and pixels decoded elsewhere before anything is done with them.
+fn check_decoded(pixels: &Pixels, job: &Job) -> Result<()> {
     job.validate()?;
     job.limits.check_dimensions(pixels.width, pixels.height)?;
     if pixels.data.len() != pixels.width as usize * pixels.height as usize * pixels.channels() {
@@ -282,7 +320,7 @@ pub fn convert_pixels(pixels: &Pixels, job: &Job) -> Result<Vec<Output>> {
             "pixel buffer does not match its width and height",
         ));
     }
-    encode_all(pixels, &Metadata::default(), &[], 0.0, job)
+    Ok(())
 }
 
 /// Resizes and encodes every output.

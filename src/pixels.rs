@@ -150,6 +150,27 @@ impl SourcePixels {
     }
 }
 
+impl Pixels<u8> {
+    /// The pixels converted from the colour space `icc` describes to sRGB; on failure the
+    /// pixels come back unchanged with the reason.
+    pub(crate) fn into_srgb(self, icc: &[u8]) -> std::result::Result<Self, (Self, String)> {
+        let (width, height, alpha) = (self.width, self.height, self.has_alpha);
+        let mut image = if alpha {
+            image::RgbaImage::from_raw(width, height, self.data).map(image::DynamicImage::from)
+        } else {
+            image::RgbImage::from_raw(width, height, self.data).map(image::DynamicImage::from)
+        }
+        .expect("the buffer matches its width and height");
+        match crate::color::to_srgb(&mut image, icc) {
+            Ok(()) => Ok(SourcePixels::from_dynamic(image, false).into_eight_bit()),
+            Err(reason) => Err((
+                SourcePixels::from_dynamic(image, false).into_eight_bit(),
+                reason,
+            )),
+        }
+    }
+}
+
 impl<S: Sample> Pixels<S> {
     pub fn channels(&self) -> usize {
         if self.has_alpha { 4 } else { 3 }

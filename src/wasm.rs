@@ -213,9 +213,11 @@ pub fn convert(bytes: &[u8], options: &str) -> Result<js_sys::Array, JsValue> {
         .map_err(|e| error_value(&e))
 }
 
-/// Converts RGBA pixels the browser decoded (AVIF, which has no pure-Rust decoder here).
+/// Converts RGBA pixels the browser decoded from `original` (AVIF, which has no pure-Rust
+/// decoder here), with the metadata its container holds.
 #[wasm_bindgen(js_name = convertRgba)]
 pub fn convert_rgba(
+    original: &[u8],
     width: u32,
     height: u32,
     rgba: Vec<u8>,
@@ -223,7 +225,7 @@ pub fn convert_rgba(
 ) -> Result<js_sys::Array, JsValue> {
     let job = job_from(options).map_err(|e| error_value(&e))?;
     let pixels = crate::Pixels::from_rgba(width, height, rgba);
-    crate::convert_pixels(&pixels, &job)
+    crate::convert_browser_decoded(original, pixels, &job)
         .map(|o| outputs_value(&o))
         .map_err(|e| error_value(&e))
 }

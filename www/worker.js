@@ -132,7 +132,7 @@ async function handleJob({ id, file, path, number, zipEntry, options }) {
       // Formats with no pure-Rust decoder in wasm (AVIF): let the browser decode them.
       const decoded = await browserDecode(zipEntry ? new Blob([bytes]) : file);
       if (decoded) {
-        finish(id, convertDecoded(id, decoded, options, base, started));
+        finish(id, convertDecoded(id, bytes, decoded, options, base, started));
         return;
       }
       if (!imageExtensions.has(extensionOf(path)) && /not a recognised image/.test(e.message)) {
@@ -171,9 +171,9 @@ function convertNow(id, bytes, options, base, started) {
   }
 }
 
-function convertDecoded(id, { width, height, rgba }, options, base, started) {
+function convertDecoded(id, original, { width, height, rgba }, options, base, started) {
   try {
-    const outputs = outputsOf(wasm.convertRgba(width, height, rgba, optionsJson(options)), id);
+    const outputs = outputsOf(wasm.convertRgba(original, width, height, rgba, optionsJson(options)), id);
     return { status: 'converted', error: null, outputs, ...base, width, height, ms: performance.now() - started };
   } catch (e) {
     if (!isEngineError(e)) throw e;

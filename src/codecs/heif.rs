@@ -133,10 +133,7 @@ impl<'a> HeifDecoder<'a> {
             (true, false) => PixelLayout::Rgb16,
             (true, true) => PixelLayout::Rgba16,
         };
-        let exif = ctx.exif_item(id).and_then(|e| {
-            let data = ctx.item_data(e).ok()?;
-            heic_rs::metadata::exif_tiff(&data).ok().map(<[u8]>::to_vec)
-        });
+        let exif = exif_of(&ctx, id);
         Ok(HeifDecoder {
             bytes,
             format,
@@ -195,6 +192,28 @@ impl ImageDecoder for HeifDecoder<'_> {
     fn read_image_boxed(self: Box<Self>, buf: &mut [u8]) -> ImageResult<()> {
         (*self).read_image(buf)
     }
+}
+
+/// The primary image's EXIF (a TIFF structure) and ICC profile, read from the container
+/// alone: for a file whose pixels the browser decoded (AVIF in the wasm build).
+pub(crate) fn container_metadata(
+    bytes: &[u8],
+    format: Format,
+) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    let Ok(ctx) = open_container(bytes, format) else {
+        return (None, None);
+    };
+    let id = ctx.meta.primary;
+    let icc = ctx.props(id).ok().and_then(|p| p.icc.map(<[u8]>::to_vec));
+    (exif_of(&ctx, id), icc)
+}
+
+/// An item's EXIF as a TIFF structure; EXIF that cannot be read is left out, like any
+/// other unreadable metadata.
+fn exif_of(ctx: &Context<'_>, id: u32) -> Option<Vec<u8>> {
+    let item = ctx.exif_item(id)?;
+    let data = ctx.item_data(item).ok()?;
+    heic_rs::metadata::exif_tiff(&data).ok().map(<[u8]>::to_vec)
 }
 
 /// The size of the primary image after `clap` and `irot`, from its header, for limit

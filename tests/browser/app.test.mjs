@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CLI, CORPUS, SITE, convertInPage, launchChromium, openPageAt, serve } from './helpers.mjs';
+import { CLI, CORPUS, SITE, convertInPage, launchChromium, meanSquaredErrors, openPageAt, psnr, serve } from './helpers.mjs';
 
 assert.ok(existsSync(path.join(CORPUS, 'MANIFEST.tsv')), `test corpus not found at ${CORPUS}`);
 assert.ok(existsSync(path.join(SITE, 'build.json')), `no test build at ${SITE} (scripts/build --test-hooks)`);
@@ -215,28 +215,9 @@ test('JPEG at every effort, lossy and lossless WebP and AVIF written in wasm com
   const native = readFileSync(path.join(dir, `${path.parse(photo[0].name).name}.webp`));
   assert.ok(Buffer.from(outputs[3], 'base64').equals(native), 'wasm and native lossy WebPs differ');
   // Mean squared error of each output against the PNG, both decoded by Chromium (libjpeg-turbo, dav1d).
-  const mses = await page.evaluate(async ([reference, outputs]) => {
-    const rgba = async (b64) => {
-      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-      const bitmap = await createImageBitmap(new Blob([bytes]), { colorSpaceConversion: 'none' });
-      const ctx = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d');
-      ctx.drawImage(bitmap, 0, 0);
-      return ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
-    };
-    const a = await rgba(reference);
-    const result = [];
-    for (const output of outputs) {
-      const b = await rgba(output);
-      if (a.length !== b.length) { result.push(-1); continue; }
-      let sum = 0;
-      for (let i = 0; i < a.length; i++) if (i % 4 !== 3) sum += (a[i] - b[i]) ** 2;
-      result.push(sum / (a.length * 0.75));
-    }
-    return result;
-  }, [png.outputs[0].data, outputs]);
+  const mses = await meanSquaredErrors(page, png.outputs[0].data, outputs);
   mses.forEach((mse, i) => {
-    const psnr = 10 * Math.log10((255 * 255) / mse);
-    assert.ok(mse >= 0 && psnr >= 32, `${JSON.stringify(variants[i])}: ${psnr.toFixed(2)} dB`);
+    assert.ok(mse >= 0 && psnr(mse) >= 32, `${JSON.stringify(variants[i])}: ${psnr(mse).toFixed(2)} dB`);
   });
   await page.close();
 });
@@ -366,13 +347,22 @@ test('cancel stops the files in flight at once, and Retry converts them', async 
   await page.close();
 });
 
-test('no request leaves the origin during a conversion', async () => {
-  const { page, requests } = await openPage(isolated);
+test('no request leaves the origin during a conversion, the service worker\'s included', async () => {
+  // A fresh context, so the service worker installs here and its own fetches (the whole
+  // build, cached for offline use) are seen: Chromium reports them to the context only.
+  const context = await browser.newContext();
+  const requests = [];
+  context.on('request', (r) => requests.push({ url: r.url(), fromServiceWorker: r.serviceWorker() !== null }));
+  const page = await context.newPage();
+  await page.goto(isolated.url);
+  await page.evaluate(() => window.imgbatch.ready);
+  assert.equal((await page.evaluate(() => window.imgbatch.offline)).ready, true);
   await convertInPage(page, conversionSet.slice(0, 6).map(corpusFile), { format: 'jpeg', sizes: ['256'] });
+  assert.ok(requests.some((r) => r.fromServiceWorker), 'the service worker\'s requests were not seen');
   const origin = new URL(isolated.url).origin;
-  const foreign = requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
+  const foreign = requests.filter(({ url }) => !url.startsWith(origin) && !url.startsWith('blob:') && !url.startsWith('data:'));
   assert.deepEqual(foreign, []);
-  await page.close();
+  await context.close();
 });
 
 test('a maximum file size set on the page is met, with the quality it took', async () => {
@@ -416,6 +406,26 @@ test('a visual-quality target on the page writes the CLI\'s bytes, threaded and 
   assert.equal(avif.error.code, 'invalid-options');
   await threaded.page.close();
   await fallback.page.close();
+});
+
+test('an AVIF the browser decodes keeps its EXIF and profile under keep, and reaches sRGB as the CLI takes it there', async () => {
+  const { page } = await openPage(isolated);
+  const [kept] = await convertInPage(page, [corpusFile('libavif/paris_icc_exif_xmp.avif')], { format: 'jpeg', metadata: 'keep', color: 'keep' }, { withBytes: true });
+  const jpeg = Buffer.from(kept.outputs[0].data, 'base64');
+  assert.ok(jpeg.includes('Google'), 'the camera is in the EXIF');
+  assert.ok(jpeg.includes('ICC_PROFILE'), 'the profile is embedded');
+  // ColorSpin swaps the channels: left unconverted, the colours would be far off.
+  const source = 'link-u-avif/red-at-12-oclock-with-color-profile-8bpc.avif';
+  const [srgb] = await convertInPage(page, [corpusFile(source)], { format: 'png', color: 'srgb' }, { withBytes: true });
+  const [inProfile] = await convertInPage(page, [corpusFile(source)], { format: 'png', color: 'keep' }, { withBytes: true });
+  const dir = mkdtempSync(path.join(tmpdir(), 'imgbatch-avif-colour-'));
+  execFileSync(CLI, [path.join(CORPUS, source), '-o', dir, '--to', 'png', '--color', 'srgb']);
+  const native = readFileSync(path.join(dir, `${path.parse(source).name}.png`)).toString('base64');
+  const [toCli, toProfile] = await meanSquaredErrors(page, srgb.outputs[0].data, [native, inProfile.outputs[0].data]);
+  // Chromium decodes AV1 with dav1d, the CLI with rav1d: close, not identical.
+  assert.ok(psnr(toCli) >= 35, `page and CLI sRGB differ: ${psnr(toCli).toFixed(2)} dB`);
+  assert.ok(psnr(toProfile) < 25, `the colours hardly moved: ${psnr(toProfile).toFixed(2)} dB`);
+  await page.close();
 });
 
 test('an AVIF whose header declares 17,000 px square is refused with limit before the browser decodes it', async () => {

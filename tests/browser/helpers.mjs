@@ -83,3 +83,30 @@ export function useSiteAndBrowser() {
   });
   return site;
 }
+
+/** The mean squared error of each output against `reference` (all base64), over RGB, with
+ *  every file decoded by Chromium without colour conversion; -1 where the sizes differ. */
+export function meanSquaredErrors(page, reference, outputs) {
+  return page.evaluate(async ([reference, outputs]) => {
+    const rgba = async (b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const bitmap = await createImageBitmap(new Blob([bytes]), { colorSpaceConversion: 'none' });
+      const ctx = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d');
+      ctx.drawImage(bitmap, 0, 0);
+      return ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+    };
+    const a = await rgba(reference);
+    const result = [];
+    for (const output of outputs) {
+      const b = await rgba(output);
+      if (a.length !== b.length) { result.push(-1); continue; }
+      let sum = 0;
+      for (let i = 0; i < a.length; i++) if (i % 4 !== 3) sum += (a[i] - b[i]) ** 2;
+      result.push(sum / (a.length * 0.75));
+    }
+    return result;
+  }, [reference, outputs]);
+}
+
+/** Peak signal-to-noise ratio in dB, from a mean squared error of 8-bit samples. */
+export const psnr = (mse) => 10 * Math.log10((255 * 255) / mse);
