@@ -16,6 +16,7 @@
 
 mod archive;
 mod batch;
+mod choices;
 mod codecs;
 mod color;
 mod container;
@@ -29,6 +30,7 @@ mod pipeline;
 mod pixels;
 mod preset;
 mod resize;
+mod settings;
 mod visual_quality;
 #[cfg(all(target_arch = "wasm32", feature = "wasm"))]
 mod wasm;
@@ -43,6 +45,7 @@ pub use archive::{
 pub use batch::{
     BatchOptions, BatchSummary, CancelToken, Event, FileResult, MemorySource, Source, run_batch,
 };
+pub use choices::{Choice, Choices};
 pub use codecs::Header;
 #[cfg(not(target_arch = "wasm32"))]
 pub use codecs::av1_child::{AV1_WORKER_ARG, isolate_av1, serve_av1_worker_if_asked};
@@ -55,16 +58,18 @@ pub use naming::{
     Collision, DateSource, DateTime, NAME_FIELDS, NameInput, NameOutput, NameTemplate, Names,
 };
 pub use options::{
-    ByteSize, ChromaSubsampling, ColorPolicy, EncodeOptions, Filter, Fit, Job, JpegPreset,
-    MetadataPolicy, PngCompression, ResizeSpec, Rgb, VisualLevel, VisualQuality,
+    AVIF_SPEED_RANGE, ByteSize, ChromaSubsampling, ColorPolicy, EncodeOptions, Filter, Fit, Job,
+    JpegPreset, MetadataPolicy, PngCompression, QUALITY_RANGE, ResizeSpec, Rgb, VisualLevel,
+    VisualQuality,
 };
 pub use pipeline::{
     Note, Output, SourceInfo, Timings, convert, convert_browser_decoded, convert_pixels, estimate,
     inspect, sniff,
 };
 pub use pixels::{Pixels, Sample};
-pub use preset::{BuiltInPreset, Preset, Settings, built_in_presets, find_preset};
+pub use preset::{BuiltInPreset, Preset, built_in_presets, find_preset};
 pub use resize::Plan;
+pub use settings::{ChoiceInfo, OptionInfo, OptionKind, Settings, choice_infos, describe_options};
 
 /// Decodes the first frame, upright, as 8-bit RGB(A), with nothing else done (no colour
 /// management): for tests that compare our pixels against a reference decoder.

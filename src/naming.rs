@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::choices::{Choice, Choices, choice, choice_text_forms};
 use crate::error::{Error, Result};
 use crate::format::Format;
 
@@ -145,8 +146,7 @@ impl Serialize for DateTime {
 }
 
 /// Which date an output carries as its file date (the CLI's mtime, the ZIP entry's date).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DateSource {
     /// The input file's modification time, as a copy would keep it.
     #[default]
@@ -165,18 +165,15 @@ impl DateSource {
     }
 }
 
-impl FromStr for DateSource {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "file" => Ok(DateSource::File),
-            "capture" => Ok(DateSource::Capture),
-            other => Err(Error::invalid_options(format!(
-                "unknown date source '{other}' (use file or capture)"
-            ))),
-        }
-    }
+impl Choices for DateSource {
+    const WHAT: &'static str = "date source";
+    const CHOICES: &'static [Choice<Self>] = &[
+        choice(DateSource::File, "file", "As the originals"),
+        choice(DateSource::Capture, "capture", "When each photo was taken"),
+    ];
 }
+
+choice_text_forms!(DateSource);
 
 /// One field of a name template.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::choices::{Choice, Choices, choice, choice_text_forms};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::limits::Limits;
@@ -95,16 +96,20 @@ impl Job {
                 info.name
             )));
         }
-        if !(1..=100).contains(&self.encode.quality) {
+        if !QUALITY_RANGE.contains(&self.encode.quality) {
             return Err(Error::invalid_options(format!(
-                "quality {} is outside 1-100",
-                self.encode.quality
+                "quality {} is outside {}-{}",
+                self.encode.quality,
+                QUALITY_RANGE.start(),
+                QUALITY_RANGE.end()
             )));
         }
-        if !(1..=10).contains(&self.encode.avif_speed) {
+        if !AVIF_SPEED_RANGE.contains(&self.encode.avif_speed) {
             return Err(Error::invalid_options(format!(
-                "AVIF speed {} is outside 1-10",
-                self.encode.avif_speed
+                "AVIF speed {} is outside {}-{}",
+                self.encode.avif_speed,
+                AVIF_SPEED_RANGE.start(),
+                AVIF_SPEED_RANGE.end()
             )));
         }
         for spec in &self.sizes {
@@ -137,6 +142,11 @@ impl Job {
         Ok(())
     }
 }
+
+/// The qualities lossy formats take.
+pub const QUALITY_RANGE: std::ops::RangeInclusive<u8> = 1..=100;
+/// AVIF encoder speeds, slowest (smallest files) first.
+pub const AVIF_SPEED_RANGE: std::ops::RangeInclusive<u8> = 1..=10;
 
 /// Encoder settings. Each format reads the fields that apply to it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -175,48 +185,67 @@ impl Default for EncodeOptions {
 
 /// Chroma subsampling for JPEG. 4:2:0 halves colour resolution both ways (smallest, the
 /// camera default); 4:4:4 keeps it (for text, graphics and red detail).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ChromaSubsampling {
     #[default]
-    #[serde(rename = "420")]
     S420,
-    #[serde(rename = "422")]
     S422,
-    #[serde(rename = "444")]
     S444,
+}
+
+impl Choices for ChromaSubsampling {
+    const WHAT: &'static str = "chroma subsampling";
+    const CHOICES: &'static [Choice<Self>] = &[
+        choice(
+            ChromaSubsampling::S420,
+            "420",
+            "4:2:0, half the colour resolution (photos)",
+        ),
+        choice(
+            ChromaSubsampling::S422,
+            "422",
+            "4:2:2, half the colour resolution across",
+        ),
+        choice(
+            ChromaSubsampling::S444,
+            "444",
+            "4:4:4, full colour resolution (graphics and text)",
+        ),
+    ];
 }
 
 /// JPEG encoder effort. The default is the fastest: encoding is most of a conversion's time,
 /// and trellis buys about a tenth of the bytes for several times the encode time.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum JpegPreset {
     /// mozjpeg's quantisation tables and optimised Huffman tables, no trellis.
     #[default]
     Fast,
-    /// Adds trellis quantisation and deringing: about 10% smaller, about 4x the encode time.
+    /// Adds trellis quantisation and deringing.
     Balanced,
-    /// Balanced, progressive, with scan optimisation: a little smaller again, about 8x.
+    /// Balanced, progressive, with scan optimisation.
     Smallest,
 }
 
-impl FromStr for JpegPreset {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "fast" => Ok(JpegPreset::Fast),
-            "balanced" => Ok(JpegPreset::Balanced),
-            "smallest" => Ok(JpegPreset::Smallest),
-            other => Err(Error::invalid_options(format!(
-                "unknown JPEG effort '{other}' (fast, balanced, smallest)"
-            ))),
-        }
-    }
+impl Choices for JpegPreset {
+    const WHAT: &'static str = "JPEG effort";
+    const CHOICES: &'static [Choice<Self>] = &[
+        choice(JpegPreset::Fast, "fast", "Fast: no trellis, the quickest"),
+        choice(
+            JpegPreset::Balanced,
+            "balanced",
+            "Smaller: trellis quantisation, about 10% less, 4x the encode time",
+        ),
+        choice(
+            JpegPreset::Smallest,
+            "smallest",
+            "Smallest: trellis and progressive scans, a little less again, 8x the encode time",
+        ),
+    ];
 }
 
 /// PNG deflate effort, from fastest to smallest.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum PngCompression {
     Fastest,
     #[default]
@@ -225,9 +254,18 @@ pub enum PngCompression {
     Max,
 }
 
+impl Choices for PngCompression {
+    const WHAT: &'static str = "PNG compression";
+    const CHOICES: &'static [Choice<Self>] = &[
+        choice(PngCompression::Fastest, "fastest", "Fastest, largest files"),
+        choice(PngCompression::Fast, "fast", "Fast"),
+        choice(PngCompression::Balanced, "balanced", "Balanced"),
+        choice(PngCompression::Max, "max", "Smallest files, slowest"),
+    ];
+}
+
 /// Resampling filter.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Filter {
     #[default]
     Lanczos3,
@@ -238,9 +276,26 @@ pub enum Filter {
     Nearest,
 }
 
+impl Choices for Filter {
+    const WHAT: &'static str = "filter";
+    const CHOICES: &'static [Choice<Self>] = &[
+        Choice {
+            aliases: &["lanczos"],
+            ..choice(Filter::Lanczos3, "lanczos3", "Lanczos 3: the sharpest")
+        },
+        choice(Filter::Mitchell, "mitchell", "Mitchell: softer, no ringing"),
+        Choice {
+            aliases: &["catmull-rom"],
+            ..choice(Filter::CatmullRom, "catmullrom", "Catmull-Rom: sharp")
+        },
+        choice(Filter::Bilinear, "bilinear", "Bilinear: fast, soft"),
+        choice(Filter::Box, "box", "Box: averages, for pixel art halving"),
+        choice(Filter::Nearest, "nearest", "Nearest: hard pixel edges"),
+    ];
+}
+
 /// What happens to metadata.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum MetadataPolicy {
     /// Drop EXIF (camera, date, GPS), XMP, IPTC and comments; keep the ICC colour profile,
     /// because without it colours shift.
@@ -250,13 +305,28 @@ pub enum MetadataPolicy {
     Keep,
     /// As `Keep`, but without the location: the EXIF GPS block and XMP's GPS and place
     /// fields are removed. Camera, lens and capture date stay.
-    #[serde(rename = "strip-gps")]
     StripGps,
 }
 
+impl Choices for MetadataPolicy {
+    const WHAT: &'static str = "metadata policy";
+    const CHOICES: &'static [Choice<Self>] = &[
+        choice(
+            MetadataPolicy::Strip,
+            "strip",
+            "Remove private metadata (keeps colour profile)",
+        ),
+        choice(
+            MetadataPolicy::StripGps,
+            "strip-gps",
+            "Keep metadata, remove location",
+        ),
+        choice(MetadataPolicy::Keep, "keep", "Keep all metadata"),
+    ];
+}
+
 /// How an exact `WxH` box is filled.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fit {
     /// Scale to fit inside the box, keep the aspect ratio; the output is at most W×H.
     Inside,
@@ -266,6 +336,16 @@ pub enum Fit {
     Cover,
     /// Stretch to exactly W×H, ignoring the aspect ratio.
     Fill,
+}
+
+impl Choices for Fit {
+    const WHAT: &'static str = "fit";
+    const CHOICES: &'static [Choice<Self>] = &[
+        choice(Fit::Inside, "inside", "Fit inside"),
+        choice(Fit::Contain, "contain", "Contain (pad)"),
+        choice(Fit::Cover, "cover", "Cover (crop)"),
+        choice(Fit::Fill, "fill", "Fill (stretch)"),
+    ];
 }
 
 /// One output size.
@@ -323,32 +403,8 @@ impl ResizeSpec {
                 height,
                 fit: Fit::Inside,
             } => format!("{width}x{height}"),
-            ResizeSpec::Box { width, height, fit } => format!("{width}x{height}-{}", fit_name(fit)),
+            ResizeSpec::Box { width, height, fit } => format!("{width}x{height}-{}", fit.name()),
             ResizeSpec::Percent { percent } => format!("{percent}pct"),
-        }
-    }
-}
-
-fn fit_name(fit: Fit) -> &'static str {
-    match fit {
-        Fit::Inside => "inside",
-        Fit::Contain => "contain",
-        Fit::Cover => "cover",
-        Fit::Fill => "fill",
-    }
-}
-
-impl FromStr for Fit {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "inside" => Ok(Fit::Inside),
-            "contain" => Ok(Fit::Contain),
-            "cover" => Ok(Fit::Cover),
-            "fill" => Ok(Fit::Fill),
-            other => Err(Error::invalid_options(format!(
-                "unknown fit '{other}' (inside, contain, cover, fill)"
-            ))),
         }
     }
 }
@@ -403,41 +459,9 @@ impl FromStr for ResizeSpec {
     }
 }
 
-impl FromStr for Filter {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "lanczos3" | "lanczos" => Ok(Filter::Lanczos3),
-            "mitchell" => Ok(Filter::Mitchell),
-            "catmullrom" | "catmull-rom" => Ok(Filter::CatmullRom),
-            "bilinear" => Ok(Filter::Bilinear),
-            "box" => Ok(Filter::Box),
-            "nearest" => Ok(Filter::Nearest),
-            other => Err(Error::invalid_options(format!(
-                "unknown filter '{other}' (lanczos3, mitchell, catmullrom, bilinear, box, nearest)"
-            ))),
-        }
-    }
-}
-
-impl FromStr for MetadataPolicy {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "strip" => Ok(MetadataPolicy::Strip),
-            "keep" => Ok(MetadataPolicy::Keep),
-            "strip-gps" => Ok(MetadataPolicy::StripGps),
-            other => Err(Error::invalid_options(format!(
-                "unknown metadata policy '{other}' (strip, keep, strip-gps)"
-            ))),
-        }
-    }
-}
-
 /// What happens to colours described by an embedded ICC profile (Display P3 from phones,
 /// Adobe RGB from cameras, CMYK from print files).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ColorPolicy {
     /// Keep the pixels and embed the source profile, so wide-gamut colours survive. Where
     /// the output cannot carry that profile (AVIF, GIF, BMP, QOI, ICO; a CMYK or grey profile on
@@ -449,18 +473,31 @@ pub enum ColorPolicy {
     Srgb,
 }
 
-impl FromStr for ColorPolicy {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "keep" => Ok(ColorPolicy::Keep),
-            "srgb" => Ok(ColorPolicy::Srgb),
-            other => Err(Error::invalid_options(format!(
-                "unknown colour policy '{other}' (keep, srgb)"
-            ))),
-        }
-    }
+impl Choices for ColorPolicy {
+    const WHAT: &'static str = "colour policy";
+    const CHOICES: &'static [Choice<Self>] = &[
+        choice(
+            ColorPolicy::Keep,
+            "keep",
+            "Keep the photo's colour profile (wide colour stays wide)",
+        ),
+        choice(
+            ColorPolicy::Srgb,
+            "srgb",
+            "Convert to sRGB (what most websites expect)",
+        ),
+    ];
 }
+
+choice_text_forms!(
+    ChromaSubsampling,
+    JpegPreset,
+    PngCompression,
+    Filter,
+    MetadataPolicy,
+    Fit,
+    ColorPolicy,
+);
 
 /// A file size in bytes, written `500K`, `1.5M` or `800000` (also `500KB`, `1.5MB`). K is
 /// 1,000 bytes: a file under "500K" is then under 500 KB and 500 KiB alike.
@@ -571,6 +608,14 @@ pub struct Rgb(pub [u8; 3]);
 
 impl Rgb {
     pub const WHITE: Rgb = Rgb([255, 255, 255]);
+}
+
+impl std::fmt::Display for Rgb {
+    /// `#rrggbb`, which [`Rgb::from_str`] reads back.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let [r, g, b] = self.0;
+        write!(f, "#{r:02x}{g:02x}{b:02x}")
+    }
 }
 
 impl FromStr for Rgb {

@@ -1,115 +1,12 @@
-//! Presets: a whole job written as JSON, in the short text forms the page shows (`"2048"`,
-//! `"500K"`, `"#ffffff"`). The page sends its options in this form, saves and exports its
-//! presets in it, and the CLI reads the same file with `--preset`, so one preset gives the
+//! Presets: a label and a whole set of [`Settings`]. The page saves and exports its presets
+//! in this form, and the CLI reads the same file with `--preset`, so one preset gives the
 //! same bytes everywhere. The built-in presets are defined here, once.
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::format::Format;
-use crate::naming::{DateSource, NameTemplate};
-use crate::options::{Job, JpegPreset, VisualQuality};
-
-/// Every option of a job, as text. Missing fields take the engine's defaults; unknown ones
-/// are refused, so a misspelt field is an error rather than silently ignored.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-pub struct Settings {
-    /// A format id or extension from the format table (`jpeg`, `webp`, `png`, ...).
-    pub format: String,
-    pub quality: u8,
-    pub progressive: bool,
-    /// "fast", "balanced" or "smallest".
-    pub jpeg_effort: JpegPreset,
-    /// Lossless WebP instead of lossy.
-    pub lossless: bool,
-    /// One output per size (`"2048"`, `"320x320:cover"`); none for the source size.
-    pub sizes: Vec<String>,
-    pub filter: String,
-    pub enlarge: bool,
-    pub metadata: String,
-    /// "keep" or "srgb".
-    pub color: String,
-    pub background: String,
-    /// Largest output file, e.g. "500K"; empty for none.
-    pub target_size: String,
-    /// A SSIMULACRA2 score 1-100 each output must reach; null for none.
-    pub visual_quality: Option<VisualQuality>,
-    /// A name template such as `{date}-{stem}.{ext}`; empty for the default.
-    pub name: String,
-    /// The date each output carries: "file" or "capture".
-    pub dates: DateSource,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        let job = Job::default();
-        Settings {
-            format: job.format.info().id.into(),
-            quality: job.encode.quality,
-            progressive: job.encode.progressive,
-            jpeg_effort: job.encode.jpeg_preset,
-            lossless: job.encode.lossless,
-            sizes: Vec::new(),
-            filter: "lanczos3".into(),
-            enlarge: job.enlarge,
-            metadata: "strip".into(),
-            color: "keep".into(),
-            background: "#ffffff".into(),
-            target_size: String::new(),
-            visual_quality: job.visual_quality,
-            name: String::new(),
-            dates: DateSource::default(),
-        }
-    }
-}
-
-impl Settings {
-    /// Reads settings from JSON, as the page sends them.
-    pub fn from_json(json: &str) -> Result<Settings> {
-        serde_json::from_str(json)
-            .map_err(|e| Error::invalid_options(format!("cannot read the options: {e}")))
-    }
-
-    /// The job these settings describe, checked. The name template is checked too, so a
-    /// bad one is an options error before any file is read.
-    pub fn job(&self) -> Result<Job> {
-        let format = Format::from_name(&self.format)
-            .ok_or_else(|| Error::invalid_options(format!("unknown format '{}'", self.format)))?;
-        let mut job = Job::new(format);
-        job.encode.quality = self.quality;
-        job.encode.progressive = self.progressive;
-        job.encode.jpeg_preset = self.jpeg_effort;
-        job.encode.lossless = self.lossless;
-        job.sizes = self
-            .sizes
-            .iter()
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| s.parse())
-            .collect::<Result<_>>()?;
-        job.filter = self.filter.parse()?;
-        job.enlarge = self.enlarge;
-        job.metadata = self.metadata.parse()?;
-        job.color = self.color.parse()?;
-        job.background = self.background.parse()?;
-        let target_size = self.target_size.trim();
-        job.target_size = (!target_size.is_empty())
-            .then(|| target_size.parse())
-            .transpose()?;
-        job.visual_quality = self.visual_quality;
-        job.validate()?;
-        self.template(job.sizes.len())?;
-        Ok(job)
-    }
-
-    /// How outputs are named: the template given, or the default for this many sizes.
-    pub fn template(&self, sizes: usize) -> Result<NameTemplate> {
-        match self.name.trim() {
-            "" => Ok(NameTemplate::for_sizes(sizes)),
-            text => text.parse(),
-        }
-    }
-}
+use crate::options::{ColorPolicy, MetadataPolicy};
+use crate::settings::Settings;
 
 /// A named set of settings, as saved, exported and imported: `{"label": ..., "settings":
 /// {...}}`.
@@ -147,7 +44,7 @@ pub struct BuiltInPreset {
 /// sites assume it; the archive keeps everything the photo had.
 pub fn built_in_presets() -> Vec<BuiltInPreset> {
     let web = Settings {
-        color: "srgb".into(),
+        color: ColorPolicy::Srgb,
         ..Settings::default()
     };
     let preset = |id, label: &str, summary, settings| BuiltInPreset {
@@ -194,7 +91,7 @@ pub fn built_in_presets() -> Vec<BuiltInPreset> {
             "PNG at full size: exact pixels, 16-bit kept, colour profile and all metadata kept",
             Settings {
                 format: "png".into(),
-                metadata: "keep".into(),
+                metadata: MetadataPolicy::Keep,
                 ..Settings::default()
             },
         ),

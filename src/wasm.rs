@@ -62,6 +62,8 @@ pub fn engine_info() -> String {
         "visualQualityLevels": crate::VisualQuality::LEVELS,
         "nameFields": crate::NAME_FIELDS,
         "presets": crate::built_in_presets(),
+        "options": crate::describe_options(),
+        "fits": crate::choice_infos::<crate::Fit>(),
         "zip": {
             "tailBytes": crate::ZIP_TAIL_BYTES,
             "localHeaderMax": crate::ZIP_LOCAL_HEADER_MAX,

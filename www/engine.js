@@ -191,6 +191,8 @@ class Engine {
       visualQualityLevels: this.engineInfo.visualQualityLevels,
       nameFields: this.engineInfo.nameFields,
       presets: this.engineInfo.presets,
+      options: this.engineInfo.options,
+      fits: this.engineInfo.fits,
     };
   }
 

@@ -4,13 +4,11 @@
 // Automation API (for scripts and tests; the Start button uses the same code path):
 //   await imgbatch.ready                      resolves once the engine is running
 //   await imgbatch.offline                    { ready, reason }: ready once this build is cached for offline use
-//   imgbatch.engineInfo()                     { mode, reason, threads, workers, peakWasmBytes, build, formats, visualQualityLevels, nameFields, presets }
+//   imgbatch.engineInfo()                     { mode, reason, threads, workers, peakWasmBytes, build, formats, visualQualityLevels, nameFields, presets, options, fits }
+//       options: the engine's description of every option: [{ field, flag, label, type, choices|min,max|example, help, default }]
 //   Page URL options: ?threads=N (pool size or worker count), ?engine=fallback (no threads)
 //   await imgbatch.convert(files, options)    files: FileList | File[] | [{ file, path }]
-//       options: { format, quality, jpegEffort: 'fast'|'balanced'|'smallest', lossless (WebP), targetSize: '500K' (lossy formats), visualQuality: 80 (SSIMULACRA2, lossy formats the engine reads back), progressive, sizes: ['2048', '320x320:cover', ...],
-//                  filter, enlarge, metadata: 'strip'|'strip-gps'|'keep',
-//                  color: 'keep'|'srgb', background: '#rrggbb', name: '{date}-{stem}.{ext}' (see the README),
-//                  dates: 'file'|'capture' (each ZIP entry's date) }
+//       options: settings JSON, by the fields of engineInfo().options; missing ones take their defaults
 //       resolves with one result per file, in order:
 //       { index, path, status: 'converted'|'failed'|'skipped'|'cancelled', error: null|{code, message},
 //         inputBytes, width, height, ms, outputs: [{ name, modified, blob, bytes, width, height, format, mime, size, notes }] }
@@ -31,9 +29,11 @@ const items = []; // { key, file, path, row, result }
 let engine = null;
 let running = null; // AbortController of the current run
 let lastResults = [];
-// Settings a preset holds that the form has no control for (filter, enlarge, progressive):
-// kept from the last preset chosen, so its conversions match the CLI's byte for byte.
-let beyondForm = {};
+// The options the engine describes that have no control of their own in index.html: each
+// gets one under "More options", built from the description (see buildOptionControls).
+const HAND_MADE = new Set(['format', 'quality', 'jpegEffort', 'lossless', 'targetSize', 'visualQuality', 'sizes', 'metadata', 'color', 'background', 'name', 'dates']);
+let generic = []; // the engine's descriptions of those options
+const genericId = (option) => `option-${option.field}`;
 let presets = null;
 
 // ---------------------------------------------------------------- formatting helpers
@@ -74,7 +74,7 @@ function readOptions() {
   const extra = $('extra-sizes').value.split(',').map((s) => s.trim()).filter(Boolean);
   const all = [...sizes, ...extra];
   return {
-    ...beyondForm,
+    ...Object.fromEntries(generic.map((option) => [option.field, readControl(option)])),
     format: $('format').value,
     quality: Number($('quality').value),
     jpegEffort: $('jpeg-effort').value,
@@ -90,8 +90,22 @@ function readOptions() {
   };
 }
 
+// A described option's value from its control, as settings JSON holds it.
+function readControl(option) {
+  const control = $(genericId(option));
+  if (option.type === 'switch') return control.checked;
+  if (option.type === 'number') return Number(control.value);
+  return control.value;
+}
+
 // The inverse of readOptions: fills the form in from engine settings (a preset).
 function applyOptions(settings) {
+  fillForm(settings);
+  updateOptionFields();
+  saveSettings();
+}
+
+function fillForm(settings) {
   const formats = engine.info().formats;
   const format = formats.find((f) => f.id === settings.format || f.extensions.includes(settings.format));
   $('format').value = format?.id ?? $('format').value;
@@ -113,9 +127,37 @@ function applyOptions(settings) {
   $('fit').value = listed ? 'inside' : fitted?.[2].toLowerCase() ?? 'inside';
   $('extra-sizes').value = rest.join(', ');
   for (const id of ['metadata', 'color', 'background', 'name', 'dates']) $(id).value = settings[id];
-  beyondForm = { filter: settings.filter, enlarge: settings.enlarge, progressive: settings.progressive };
-  updateOptionFields();
-  saveSettings();
+  for (const option of generic) {
+    const control = $(genericId(option));
+    const value = settings[option.field] ?? option.default;
+    if (option.type === 'switch') control.checked = value === true;
+    else control.value = String(value);
+  }
+}
+
+const choiceOptions = (choices) => choices.map((c) => element('option', { value: c.name, textContent: c.label }));
+
+// Every picker's choices, ranges and defaults come from the engine's description of its
+// options; options index.html has no control for get a generic one.
+function buildOptionControls(info) {
+  for (const select of document.querySelectorAll('select[data-option]')) {
+    select.append(...choiceOptions(info.options.find((o) => o.field === select.dataset.option).choices));
+  }
+  $('fit').append(...choiceOptions(info.fits));
+  const quality = info.options.find((o) => o.field === 'quality');
+  Object.assign($('quality'), { min: quality.min, max: quality.max });
+  generic = info.options.filter((o) => !HAND_MADE.has(o.field));
+  for (const option of generic) {
+    const id = genericId(option);
+    const control = option.type === 'choice' ? element('select', { id }, ...choiceOptions(option.choices))
+      : option.type === 'switch' ? element('input', { id, type: 'checkbox' })
+        : option.type === 'number' ? element('input', { id, type: 'number', min: option.min, max: option.max, step: 1 })
+          : element('input', { id, autocomplete: 'off', placeholder: option.example });
+    $('more-options').append(element('label', { title: option.help }, `${option.label} `, control));
+    CONTROLS.push(id);
+    watch(id);
+  }
+  fillForm(Object.fromEntries(info.options.map((o) => [o.field, o.default])));
 }
 
 // The lossless box counts only for formats that offer both (WebP).
@@ -380,6 +422,7 @@ const ready = createEngine({
     $('visual-quality').append(element('option', { value: String(level.score), textContent: `${name} (${level.score}): ${level.description}` }));
   }
   $('visual-quality').value = String(info.visualQualityLevels.find((l) => l.name === 'high')?.score ?? '');
+  buildOptionControls(info);
   $('name-fields').textContent = info.nameFields.map(([field, meaning]) => `{${field}} ${meaning}`).join('; ');
   restoreSettings();
   presets = setupPresets({ engine, read: readOptions, apply: applyOptions, say: (text) => { $('progress-text').textContent = text; } });
@@ -391,7 +434,10 @@ const ready = createEngine({
   throw error;
 });
 
-for (const id of CONTROLS) $(id).addEventListener('input', () => { presets?.edited(); updateOptionFields(); saveSettings(); });
+function watch(id) {
+  $(id).addEventListener('input', () => { presets?.edited(); updateOptionFields(); saveSettings(); });
+}
+for (const id of CONTROLS) watch(id);
 $('file-input').addEventListener('change', (e) => { openZips(fromFiles(e.target.files)).then(addItems, showError); });
 $('folder-input').addEventListener('change', (e) => { openZips(fromFiles(e.target.files)).then(addItems, showError); e.target.value = ''; });
 $('start').addEventListener('click', () => run(items, readOptions()).catch(showError));

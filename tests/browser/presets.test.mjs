@@ -53,6 +53,32 @@ test('each built-in preset fills the form in and converts to what it promises, a
   await page.close();
 });
 
+test('the form is built from the engine\'s description of its options, and each reaches the engine as its CLI flag does', async () => {
+  const { page, errors } = await openPageAt(site.browser, site.server.url);
+  const { options, fits } = await page.evaluate(() => window.imgbatch.engineInfo());
+  const values = (selector) => page.$$eval(`${selector} option`, (list) => list.map((o) => o.value));
+  for (const option of options.filter((o) => o.type === 'choice' && o.field !== 'format')) {
+    const own = `select[data-option="${option.field}"]`;
+    const selector = (await page.$(own)) ? own : `#option-${option.field}`;
+    assert.deepEqual(await values(selector), option.choices.map((c) => c.name), option.field);
+  }
+  assert.deepEqual(await values('#fit'), fits.map((c) => c.name));
+  const form = await page.evaluate(() => window.imgbatch.formOptions());
+  for (const option of options) assert.deepEqual(form[option.field], option.default, `${option.field} starts at the engine's default`);
+
+  // Options with no control of their own are under "More options".
+  await page.click('.more-options summary');
+  await page.selectOption('#option-chroma', '444');
+  await page.selectOption('#option-filter', 'nearest');
+  await page.check('#option-progressive');
+  await page.selectOption('#resize', '1024');
+  const [result] = await convertInPage(page, [photo], await page.evaluate(() => window.imgbatch.formOptions()));
+  assert.equal(result.status, 'converted', JSON.stringify(result.error));
+  assert.deepEqual(pageHashes(result), cliHashes('--size', '1024', '--chroma', '444', '--filter', 'nearest', '--progressive'));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('a saved preset survives a reload, and its export gives the CLI the page\'s bytes', async () => {
   const { page } = await openPageAt(site.browser, site.server.url);
   await page.selectOption('#format', 'webp');

@@ -9,16 +9,17 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
-use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser};
 use imgbatch::{
-    BatchOptions, CancelToken, ChromaSubsampling, Collision, ColorPolicy, DateSource, DateTime,
-    EncodeOptions, Error, Event, FileResult, Format, Job, JpegPreset, MetadataPolicy, NameInput,
-    NameOutput, NameTemplate, Names, PngCompression, ResizeSpec, Source,
+    BatchOptions, CancelToken, Collision, DateSource, DateTime, Error, Event, FileResult, Format,
+    Job, NameInput, NameOutput, NameTemplate, Names, ResizeSpec, Source,
 };
 use serde_json::json;
 
+mod conversion;
 mod zip_input;
+
+use conversion::{CONVERSION, Conversion, ConversionArgs, conversion};
 
 /// Convert, resize, orient and strip metadata from many images at once.
 #[derive(Parser, Debug)]
@@ -57,113 +58,10 @@ struct Args {
     conversion: ConversionArgs,
 }
 
-/// What each file becomes: everything a preset sets.
-#[derive(clap::Args, Debug)]
-#[command(next_help_heading = CONVERSION)]
-struct ConversionArgs {
-    /// Output format.
-    #[arg(short, long, default_value = "jpeg", value_parser = format_parser())]
-    to: Format,
-    /// Shrink so the long edge is at most N pixels (same as --size N).
-    #[arg(long, value_name = "N")]
-    max: Option<u32>,
-    /// An output size; repeat for several outputs per input:
-    /// 2048 (long edge), s720 (short edge), w720, h480, 800x600 (fit inside),
-    /// 800x600:cover | :contain | :fill, 50%, orig.
-    #[arg(long = "size", value_name = "SPEC", value_parser = parse_engine::<ResizeSpec>)]
-    sizes: Vec<ResizeSpec>,
-    /// Resampling filter: lanczos3, mitchell, catmullrom, bilinear, box, nearest.
-    #[arg(long, default_value = "lanczos3", value_parser = parse_engine::<imgbatch::Filter>)]
-    filter: imgbatch::Filter,
-    /// Allow outputs larger than the source.
-    #[arg(long)]
-    enlarge: bool,
-    /// Quality of lossy formats (JPEG, WebP, AVIF), 1-100.
-    #[arg(short, long, default_value_t = 82, value_parser = clap::value_parser!(u8).range(1..=100))]
-    quality: u8,
-    /// Largest file each output may be, e.g. 500K or 1.5M (K = 1,000 bytes): the quality is
-    /// lowered as far as needed, never raised above --quality. Lossy formats only.
-    #[arg(long, value_name = "SIZE", value_parser = parse_engine::<imgbatch::ByteSize>)]
-    target_size: Option<imgbatch::ByteSize>,
-    #[arg(long, value_name = "SCORE", help = visual_quality_help(),
-          value_parser = parse_engine::<imgbatch::VisualQuality>)]
-    visual_quality: Option<imgbatch::VisualQuality>,
-    /// Write progressive JPEG (renders coarse-to-fine; about 1.8x the encode time for at
-    /// most 2% fewer bytes). Baseline by default.
-    #[arg(long)]
-    progressive: bool,
-    /// Baseline JPEG, the default now; still accepted so scripts written when progressive was
-    /// the default keep working.
-    #[arg(long, hide = true, conflicts_with = "progressive")]
-    baseline: bool,
-    /// JPEG chroma subsampling.
-    #[arg(long, default_value = "420", value_parser = ["420", "422", "444"])]
-    chroma: String,
-    /// JPEG encoder effort. fast: no trellis, the quickest. balanced: trellis quantisation,
-    /// about 10% smaller files for about 4x the encode time. smallest: balanced plus
-    /// progressive scans, a little smaller again for about 8x.
-    #[arg(long, default_value = "fast", value_parser = parse_engine::<JpegPreset>)]
-    jpeg_effort: JpegPreset,
-    /// Write lossless WebP (exact pixels, much larger for photos) instead of lossy.
-    #[arg(long)]
-    lossless: bool,
-    /// AVIF encoder speed: 1 (smallest, slowest) to 10 (fastest).
-    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u8).range(1..=10))]
-    avif_speed: u8,
-    /// PNG compression effort.
-    #[arg(long, default_value = "fast", value_parser = ["fastest", "fast", "balanced", "max"])]
-    png_compression: String,
-    /// strip: drop EXIF (GPS, camera, date), XMP, IPTC and comments, keep the colour profile.
-    /// keep: carry EXIF (orientation reset), colour profile and XMP.
-    /// strip-gps: as keep, without the location (GPS, and XMP place names).
-    #[arg(long, default_value = "strip", value_parser = parse_engine::<MetadataPolicy>)]
-    metadata: MetadataPolicy,
-    /// keep: leave colours in the photo's own profile (Display P3, Adobe RGB) and embed it;
-    /// converted to sRGB where the output cannot carry it, and always for CMYK.
-    /// srgb: convert to sRGB and tag the file as sRGB.
-    #[arg(long, default_value = "keep", value_parser = parse_engine::<ColorPolicy>)]
-    color: ColorPolicy,
-    /// Colour behind transparency for formats without alpha, and for :contain padding.
-    #[arg(long, default_value = "#ffffff", value_parser = parse_engine::<imgbatch::Rgb>)]
-    background: imgbatch::Rgb,
-    #[arg(long, value_name = "TEMPLATE", help = name_help(),
-          value_parser = parse_engine::<NameTemplate>)]
-    name: Option<NameTemplate>,
-    /// The date each output file gets: file (the input's modification time) or capture
-    /// (when the photo was taken, from EXIF; the file's time without one).
-    #[arg(long, default_value = "file", value_parser = parse_engine::<DateSource>)]
-    dates: DateSource,
-}
-
 /// Written by scripts/third-party from the dependency tree; the site serves it too.
 const THIRD_PARTY: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/THIRD-PARTY.txt"));
 
-/// The heading of the options a preset sets; they cannot be given with one.
-const CONVERSION: &str = "Conversion (all set by --preset)";
-
 const AFTER_HELP: &str = "Exit status: 0 all converted, 1 some failed, 2 could not run.";
-
-/// `--to` accepts what the engine's format table can write, by id or extension.
-fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
-    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-    let values = imgbatch::encodable()
-        .map(|f| PossibleValue::new(f.id).aliases(f.extensions.iter().copied()));
-    PossibleValuesParser::new(values).map(|id| Format::from_name(&id).unwrap_or(Format::Jpeg))
-}
-
-/// The engine's named levels, so the help never disagrees with what it accepts.
-fn visual_quality_help() -> String {
-    let levels: Vec<String> = imgbatch::VisualQuality::LEVELS
-        .iter()
-        .map(|l| format!("{} ({}: {})", l.name, l.score, l.description))
-        .collect();
-    format!(
-        "How good each output must look, as a SSIMULACRA2 score 1-100 or a level: {}. \
-         Each output gets the lowest quality that reaches it (about 7 encodes each). \
-         JPEG, WebP and AVIF; not with --target-size.",
-        levels.join("; ")
-    )
-}
 
 /// The engine's built-in presets, so the help lists exactly what `--preset` accepts.
 fn preset_help() -> String {
@@ -177,25 +75,6 @@ fn preset_help() -> String {
          Built in: {}.",
         presets.join("; ")
     )
-}
-
-/// The engine's template fields, so the help lists exactly what it accepts.
-fn name_help() -> String {
-    let fields: Vec<String> = imgbatch::NAME_FIELDS
-        .iter()
-        .map(|(field, meaning)| format!("{field}: {meaning}"))
-        .collect();
-    // Listed without braces: clap's help turns a literal "{n}" into a line break.
-    format!(
-        "Output file name, below the input's own folder, from fields in braces. Fields: {}. \
-         Default: {{stem}}.{{ext}}, or \
-         {{stem}}-{{size}}.{{ext}} when there are several sizes.",
-        fields.join("; ")
-    )
-}
-
-fn parse_engine<T: std::str::FromStr<Err = Error>>(s: &str) -> Result<T, String> {
-    s.parse::<T>().map_err(|e| e.message())
 }
 
 fn main() -> ExitCode {
@@ -275,93 +154,6 @@ impl Source for FileSource<'_> {
 /// Something is at `path`, even a dangling link: it is not ours to replace.
 fn occupied(path: &Path) -> bool {
     path.symlink_metadata().is_ok()
-}
-
-/// What each file becomes and how its outputs are named and dated.
-struct Conversion {
-    job: Job,
-    template: NameTemplate,
-    dates: DateSource,
-}
-
-/// From `--preset`, or else from the options under [`CONVERSION`].
-fn conversion(args: &Args, matches: &clap::ArgMatches) -> Result<Conversion, String> {
-    let Some(name) = &args.preset else {
-        let args = &args.conversion;
-        let job = job_from(args)?;
-        let template = args
-            .name
-            .clone()
-            .unwrap_or_else(|| NameTemplate::for_sizes(job.sizes.len()));
-        return Ok(Conversion {
-            job,
-            template,
-            dates: args.dates,
-        });
-    };
-    // Mixing would leave it unclear which wins, and the same preset must give the same
-    // bytes here and on the page.
-    let command = Args::command();
-    if let Some(given) = command.get_arguments().find(|arg| {
-        arg.get_help_heading() == Some(CONVERSION)
-            && matches.value_source(arg.get_id().as_str()) == Some(ValueSource::CommandLine)
-    }) {
-        return Err(format!(
-            "--{} cannot be added to --preset, which sets the whole conversion: change the \
-             preset's JSON instead",
-            given.get_long().unwrap_or(given.get_id().as_str())
-        ));
-    }
-    let settings = imgbatch::find_preset(name, |path| fs::read_to_string(path))
-        .map_err(|e| e.message())?
-        .settings;
-    let job = settings.job().map_err(|e| e.message())?;
-    Ok(Conversion {
-        template: settings
-            .template(job.sizes.len())
-            .map_err(|e| e.message())?,
-        dates: settings.dates,
-        job,
-    })
-}
-
-fn job_from(args: &ConversionArgs) -> Result<Job, String> {
-    let mut sizes = args.sizes.clone();
-    if let Some(px) = args.max {
-        sizes.insert(0, ResizeSpec::LongEdge { px });
-    }
-    let job = Job {
-        format: args.to,
-        encode: EncodeOptions {
-            quality: args.quality,
-            progressive: args.progressive,
-            chroma: match args.chroma.as_str() {
-                "422" => ChromaSubsampling::S422,
-                "444" => ChromaSubsampling::S444,
-                _ => ChromaSubsampling::S420,
-            },
-            jpeg_preset: args.jpeg_effort,
-            lossless: args.lossless,
-            png_compression: match args.png_compression.as_str() {
-                "fastest" => PngCompression::Fastest,
-                "balanced" => PngCompression::Balanced,
-                "max" => PngCompression::Max,
-                _ => PngCompression::Fast,
-            },
-            avif_speed: args.avif_speed,
-        },
-        sizes,
-        filter: args.filter,
-        enlarge: args.enlarge,
-        metadata: args.metadata,
-        color: args.color,
-        background: args.background,
-        target_size: args.target_size,
-        visual_quality: args.visual_quality,
-        limits: imgbatch::Limits::default(),
-    };
-    job.validate().map_err(|e| e.message())?;
-    Ok(job)
 }
 
 /// Where outputs go: the engine names them, for writing and for --skip-existing.
