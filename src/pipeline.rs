@@ -237,10 +237,10 @@ pub fn convert(bytes: &[u8], job: &Job) -> Result<Vec<Output>> {
     let started = Instant::now();
     // Pixels stay in their profile, and at 16 bits, only where the output can carry it.
     let info = job.format.info();
-    let colour = if job.color == ColorPolicy::Srgb || !info.icc {
-        Colour::Srgb
-    } else {
+    let colour = if keeps_profile(job) {
         Colour::KeepProfile
+    } else {
+        Colour::Srgb
     };
     let decoded = codecs::decode(
         bytes,
@@ -284,10 +284,9 @@ pub fn convert_browser_decoded(original: &[u8], pixels: Pixels, job: &Job) -> Re
         }
         _ => (None, None),
     };
-    let keeps_profile = job.color == ColorPolicy::Keep && job.format.info().icc;
     let mut notes = Vec::new();
     let (pixels, icc) = match icc {
-        Some(icc) if !keeps_profile => match pixels.into_srgb(&icc) {
+        Some(icc) if !keeps_profile(job) => match pixels.into_srgb(&icc) {
             Ok(converted) => (converted, None),
             Err((unchanged, reason)) => {
                 notes.push(Note::ColorProfileIgnored { reason });
@@ -302,6 +301,12 @@ pub fn convert_browser_decoded(original: &[u8], pixels: Pixels, job: &Job) -> Re
         xmp: None,
     };
     encode_all(&pixels, &metadata, &notes, 0.0, job)
+}
+
+/// Pixels stay in their own profile, which the output then carries, only where the job
+/// keeps profiles and the output format can hold one; elsewhere they go to sRGB.
+fn keeps_profile(job: &Job) -> bool {
+    job.color == ColorPolicy::Keep && job.format.info().icc
 }
 
 /// Converts pixels decoded elsewhere (the browser decodes AVIF for the wasm build) with the
