@@ -149,6 +149,36 @@ fn existing_outputs_are_refused_without_overwrite() {
 }
 
 #[test]
+fn two_inputs_named_alike_are_a_collision_even_after_the_first_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy("pngsuite/png/basn6a08.png", &tmp.path().join("in/i.png"));
+    copy("pngsuite/png/basn6a08.png", &tmp.path().join("in/i.PNG"));
+    let out = tmp.path().join("out");
+    // One worker: the first output is on disk before the second is named, the order in
+    // which a plain existence check would mistake the collision for a leftover.
+    let (code, stdout, stderr) = imgbatch(&[
+        tmp.path().join("in").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--name",
+        "{stem}.{ext}",
+        "--jobs",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let codes: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "failed")
+        .map(|f| f["error"]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["invalid-options"], "{stdout}");
+}
+
+#[test]
 fn several_sizes_are_named_by_the_template() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("a.jpg");

@@ -568,14 +568,16 @@ fn write_outputs(
         let mut report = report
             .lock()
             .map_err(|_| Error::internal("report lock poisoned"))?;
+        // Claim before looking at the disk: a name this batch already wrote is a collision
+        // of two inputs, whichever of them finished first, not a leftover of an earlier run.
+        for path in &paths {
+            report.names.claim(path.to_string_lossy().into_owned())?;
+        }
         if let Some(path) = paths
             .iter()
             .find(|p| !args.overwrite && !args.skip_existing && occupied(p))
         {
             return Err(exists_error(path));
-        }
-        for path in &paths {
-            report.names.claim(path.to_string_lossy().into_owned())?;
         }
     }
     let mut entries = Vec::new();
