@@ -257,6 +257,14 @@ impl NameTemplate {
         })
     }
 
+    /// Whether names count the inputs (`{n}`), which needs one process to see the whole
+    /// batch in order.
+    pub fn numbers_inputs(&self) -> bool {
+        self.parts
+            .iter()
+            .any(|part| matches!(part, Part::Field(Field::Number)))
+    }
+
     /// The output's path relative to the output folder, `/`-separated, under the input's own
     /// folder. None when the template needs what only decoding tells (`output` is None).
     pub fn render(
