@@ -14,11 +14,10 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { brotliDecompressSync } from 'node:zlib';
 import YAML from 'yaml';
-import { CORPUS, ROOT, SITE, VENV, convertInPage, launchChromium, openPageAt } from './helpers.mjs';
+import { CORPUS, ROOT, SITE, convertInPage, launchChromium, openPageAt, startMoto } from './helpers.mjs';
 
 const DEPLOY = path.join(ROOT, 'scripts/deploy');
 const CHECK_SITE = path.join(ROOT, 'scripts/check-site');
@@ -152,15 +151,6 @@ function run(command, args) {
   });
 }
 
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** GET or HEAD without decoding the body, as CloudFront reads its origin. */
 function request(url, method = 'GET') {
   return new Promise((resolve, reject) => {
@@ -208,29 +198,9 @@ describe('scripts/deploy and scripts/check-site against a local S3', () => {
   const deploy = (...args) => spawnSync(DEPLOY, ['--bucket', bucketName, '--site', SITE, ...args], { env, encoding: 'utf8' });
 
   before(async () => {
-    const port = await freePort();
-    moto = spawn(path.join(VENV, 'bin/moto_server'), ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-    bucketUrl = `http://127.0.0.1:${port}/${bucketName}`;
-    env = {
-      ...process.env,
-      PATH: `${path.join(VENV, 'bin')}:${process.env.PATH}`,
-      AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-      AWS_EC2_METADATA_DISABLED: 'true',
-    };
-    for (let tries = 0; ; tries++) {
-      try {
-        await request(`http://127.0.0.1:${port}/`);
-        break;
-      } catch (e) {
-        if (tries > 100) throw new Error(`moto_server did not start: ${e.message}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
+    moto = await startMoto();
+    env = moto.env;
+    bucketUrl = `${moto.endpoint}/${bucketName}`;
     aws('s3api', 'create-bucket', '--bucket', bucketName);
     // What OAC may read, for the stand-in edge (moto does not implement OAC).
     aws('s3api', 'put-bucket-policy', '--bucket', bucketName, '--policy', JSON.stringify({
@@ -243,7 +213,7 @@ describe('scripts/deploy and scripts/check-site against a local S3', () => {
     }
   });
 
-  after(() => moto?.kill());
+  after(() => moto?.stop());
 
   const keys = () => JSON.parse(aws('s3api', 'list-objects-v2', '--bucket', bucketName, '--output', 'json')).Contents.map((o) => o.Key).sort();
 

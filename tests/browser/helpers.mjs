@@ -1,7 +1,9 @@
-// What the site's tests share: where things are, how Chromium is started, and how a test
-// drives the page (its window.imgbatch automation API).
+// What the site's tests share: where things are, how Chromium is started, how a test
+// drives the page (its window.imgbatch automation API), and a local AWS (moto) for the
+// deployment tests.
 import { spawn } from 'node:child_process';
 import { after, before } from 'node:test';
+import net from 'node:net';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -110,3 +112,54 @@ export function meanSquaredErrors(page, reference, outputs) {
 
 /** Peak signal-to-noise ratio in dB, from a mean squared error of 8-bit samples. */
 export const psnr = (mse) => 10 * Math.log10((255 * 255) / mse);
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts moto's server (a local S3, CloudFormation, STS and more) on a free port of 127.0.0.1.
+ *  Resolves with its `endpoint`, an `env` that points the AWS CLI and SDKs at it (the .venv's
+ *  `aws` first on PATH, fake credentials, us-east-1, no profile files or instance metadata),
+ *  and `stop()`, which resolves once the server has exited. */
+export async function startMoto() {
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const proc = spawn(path.join(VENV, 'bin/moto_server'), ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  let ended = null;
+  proc.on('error', (e) => { ended = e.message; });
+  proc.on('exit', (code) => { ended ??= `exited with ${code}`; });
+  const env = {
+    ...process.env,
+    PATH: `${path.join(VENV, 'bin')}:${process.env.PATH}`,
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_REGION: 'us-east-1',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  for (let tries = 0; ; tries++) {
+    if (ended) throw new Error(`moto_server ${ended}`);
+    try {
+      // Read to the end, so no half-read response holds a connection open.
+      await (await fetch(endpoint)).arrayBuffer();
+      break;
+    } catch (e) {
+      if (tries > 100) throw new Error(`moto_server did not start: ${e.message}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  const stop = () => new Promise((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+    proc.once('exit', () => resolve());
+    proc.kill();
+  });
+  return { endpoint, env, stop };
+}
