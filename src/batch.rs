@@ -1,7 +1,6 @@
 //! Many files through the pipeline at once: bounded concurrency, admission by estimated
 //! memory, progress events, cancellation and a result for every file, panics included.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -205,13 +204,14 @@ pub fn run_batch<S: Source>(
                 }
             };
             let input_bytes = bytes.len() as u64;
-            let estimate = match pipeline::estimate(&bytes, partial.as_ref().unwrap_or(job)) {
-                Ok(estimate) => estimate.min(options.memory_budget),
-                Err(e) => {
-                    finish(failed(e, input_bytes));
-                    continue;
-                }
-            };
+            let estimate =
+                match guarded(|| pipeline::estimate(&bytes, partial.as_ref().unwrap_or(job))) {
+                    Ok(estimate) => estimate.min(options.memory_budget),
+                    Err(e) => {
+                        finish(failed(e, input_bytes));
+                        continue;
+                    }
+                };
             let mut guard = wait_until(&state, &room, |s| {
                 s.files < concurrency
                     && (s.files == 0 || s.memory + estimate <= options.memory_budget)
@@ -232,18 +232,7 @@ pub fn run_batch<S: Source>(
                 let outcome = if cancel.is_cancelled() {
                     Err(Error::cancelled())
                 } else {
-                    // Last resort: a panic in a decoder must cost one file, not the batch.
-                    catch_unwind(AssertUnwindSafe(|| pipeline::convert(&bytes, job)))
-                        .unwrap_or_else(|panic| {
-                            let what = panic
-                                .downcast_ref::<&str>()
-                                .map(|s| s.to_string())
-                                .or_else(|| panic.downcast_ref::<String>().cloned())
-                                .unwrap_or_else(|| "unknown panic".into());
-                            Err(Error::internal(format!(
-                                "the converter crashed on this file: {what}"
-                            )))
-                        })
+                    guarded(|| pipeline::convert(&bytes, job))
                 };
                 drop(bytes);
                 let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -268,8 +257,18 @@ pub fn run_batch<S: Source>(
     Ok(summary.into_inner().unwrap_or_default())
 }
 
+/// Last resort: a panic anywhere in reading or converting a file must cost that file, not
+/// the batch (decoders' own panics are already `decode` errors, in codecs).
+fn guarded<T>(work: impl FnOnce() -> Result<T>) -> Result<T> {
+    crate::error::catch_panic(work).unwrap_or_else(|panic| {
+        Err(Error::internal(format!(
+            "the converter crashed on this file: {panic}"
+        )))
+    })
+}
+
 /// Blocks until `ready` holds, returning the guard (None if a thread panicked holding the
-/// lock, which catch_unwind above makes impossible in practice).
+/// lock, which `guarded` above makes impossible in practice).
 fn wait_until<'a>(
     state: &'a Mutex<InFlight>,
     room: &Condvar,

@@ -205,6 +205,24 @@ fn apng_frames(b: &[u8]) -> Option<u32> {
     None
 }
 
+/// The first WebP chunk that claims more bytes than the file has left, as (its name, its
+/// declared size).
+pub fn webp_oversized_chunk(b: &[u8]) -> Option<(String, u64)> {
+    let mut pos = 12;
+    while let Some(header) = b.get(pos..pos + 8) {
+        let len = u32::from_le_bytes(header[4..8].try_into().ok()?) as usize;
+        let end = pos + 8 + len;
+        if end > b.len() {
+            return Some((
+                String::from_utf8_lossy(&header[0..4]).into_owned(),
+                len as u64,
+            ));
+        }
+        pos = end + (len & 1);
+    }
+    None
+}
+
 /// Animated WebP is a VP8X file with one `ANMF` chunk per frame.
 fn webp_frames(b: &[u8]) -> Option<u32> {
     let mut pos = 12;
@@ -217,4 +235,22 @@ fn webp_frames(b: &[u8]) -> Option<u32> {
         pos = pos.checked_add(8)?.checked_add(len + (len & 1))?;
     }
     Some(frames.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_webp_chunk_that_claims_more_than_the_file_is_found() {
+        // From scripts/fuzz: 1.4 KB whose EXIF chunk claims 4 GiB.
+        let bomb = include_bytes!("../tests/fixtures/webp-exif-chunk-claims-4-gib.webp");
+        let (chunk, size) = webp_oversized_chunk(bomb).expect("the oversized chunk");
+        assert_eq!(chunk, "EXIF");
+        assert!(size > 4_000_000_000);
+        let mut fine = b"RIFF\x14\0\0\0WEBPEXIF\x02\0\0\0MMXMP \0\0\0\0".to_vec();
+        assert_eq!(webp_oversized_chunk(&fine), None);
+        fine[16] = 0xff; // the EXIF chunk now claims more than the file holds
+        assert_eq!(webp_oversized_chunk(&fine), Some(("EXIF".into(), 255)));
+    }
 }

@@ -163,3 +163,40 @@ pub(crate) fn from_image(context: &str, err: image::ImageError) -> Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Runs `work`, catching a panic as its message. While it runs, the hook that
+/// [`quiet_caught_panics`] installs stays silent on this thread: the caller reports the
+/// panic itself, with the file's name.
+pub(crate) fn catch_panic<T>(work: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    CATCHING.with(|depth| depth.set(depth.get() + 1));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+    CATCHING.with(|depth| depth.set(depth.get() - 1));
+    caught.map_err(|payload| panic_message(payload.as_ref()))
+}
+
+thread_local! {
+    /// How many [`catch_panic`] calls are running on this thread.
+    static CATCHING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Silences the panic hook for panics that imgbatch catches and reports as a file's error
+/// (a decoder's, or anything `run_batch` guards), so stderr does not repeat them with a
+/// backtrace note and without the file's name. Every other panic prints as usual. For
+/// programs (the CLI, the Lambda function); a library leaves the hook to them.
+pub fn quiet_caught_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if CATCHING.with(|depth| depth.get()) == 0 {
+            default(info);
+        }
+    }));
+}
+
+/// The text a panic carries (`panic!("...")` or a formatted message), for reports.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}

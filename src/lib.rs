@@ -50,7 +50,7 @@ pub use codecs::Header;
 #[cfg(not(target_arch = "wasm32"))]
 pub use codecs::av1_child::{AV1_WORKER_ARG, isolate_av1, serve_av1_worker_if_asked};
 pub use container::frame_count;
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, Result, quiet_caught_panics};
 pub use format::{FORMATS, Format, FormatInfo, decodable, encodable};
 pub use limits::Limits;
 pub use metadata::{Metadata, exif_capture_time, exif_orientation};

@@ -145,6 +145,20 @@ fn header_of(format: Format, decoder: &mut dyn ImageDecoder, metadata: &Metadata
     }
 }
 
+/// The decoder's metadata blocks, none when a WebP metadata chunk claims more bytes than the
+/// file has: image-webp allocates a chunk's declared size before reading it, so a 1 KB file
+/// claiming a 4 GB `EXIF` chunk would cost 4 GB (found by scripts/fuzz). Such a block could
+/// not be read anyway; the pixels still can.
+fn read_metadata(bytes: &[u8], format: Format, decoder: &mut dyn ImageDecoder) -> Metadata {
+    let overrun = format == Format::WebP
+        && crate::container::webp_oversized_chunk(bytes)
+            .is_some_and(|(chunk, _)| matches!(chunk.as_str(), "EXIF" | "XMP " | "ICCP"));
+    if overrun {
+        return Metadata::default();
+    }
+    Metadata::read(decoder)
+}
+
 /// Reads only the header: format, declared size, orientation, and the depth and buffer
 /// size decoding with `keep_sixteen_bit` would give. Enforces `limits`.
 pub fn read_header(
@@ -153,9 +167,22 @@ pub fn read_header(
     limits: &Limits,
     keep_sixteen_bit: bool,
 ) -> Result<Header> {
-    let mut decoder = open(bytes, format, limits, keep_sixteen_bit)?;
-    let metadata = Metadata::read(decoder.as_mut());
-    Ok(header_of(format, decoder.as_mut(), &metadata))
+    guarded(format, || {
+        let mut decoder = open(bytes, format, limits, keep_sixteen_bit)?;
+        let metadata = read_metadata(bytes, format, decoder.as_mut());
+        Ok(header_of(format, decoder.as_mut(), &metadata))
+    })
+}
+
+/// Runs a decoder, turning its panic on a malformed file into a `decode` error for that
+/// file, whoever called: jxl-oxide 0.12.6 panics on some (an LF level past its four frames,
+/// an XYB profile it has no ICC for; tests/fixtures/fuzz/).
+fn guarded<T>(format: Format, decode: impl FnOnce() -> Result<T>) -> Result<T> {
+    crate::error::catch_panic(decode).unwrap_or_else(|panic| {
+        Err(Error::decode(format!(
+            "the {format} decoder crashed on this file: {panic}"
+        )))
+    })
 }
 
 /// A decoded, upright image and its metadata. When the pixels were converted to sRGB,
@@ -190,88 +217,90 @@ pub fn decode(
     keep_sixteen_bit: bool,
     admit: impl FnOnce(&Header) -> Result<()>,
 ) -> Result<Decoded> {
-    let mut decoder = open(bytes, format, limits, keep_sixteen_bit)?;
-    let mut metadata = Metadata::read(decoder.as_mut());
-    let header = header_of(format, decoder.as_mut(), &metadata);
-    admit(&header)?;
-    let orientation = image::metadata::Orientation::from_exif(header.orientation)
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
-    if format == Format::Jpeg && crate::container::jpeg_is_truncated(bytes) {
-        return Err(Error::decode(
-            "JPEG is truncated: its image data stops before the end marker",
-        ));
-    }
-    let profile = metadata
-        .icc
-        .as_deref()
-        .filter(|_| colour != Colour::AsDecoded)
-        .map(|icc| (icc, crate::color::profile_space(icc)));
-    let mut profile_ignored = None;
-    let mut converted = false;
-    let mut image = match profile {
-        Some((icc, ProfileSpace::Cmyk)) if format == Format::Jpeg => {
-            drop(decoder);
-            match cmyk_jpeg_to_srgb(bytes, icc)? {
-                Ok(image) => {
-                    converted = true;
-                    image
-                }
-                Err(why) => {
-                    profile_ignored = Some(why);
-                    decode_pixels(bytes, format, limits, keep_sixteen_bit)?
-                }
-            }
+    guarded(format, || {
+        let mut decoder = open(bytes, format, limits, keep_sixteen_bit)?;
+        let mut metadata = read_metadata(bytes, format, decoder.as_mut());
+        let header = header_of(format, decoder.as_mut(), &metadata);
+        admit(&header)?;
+        let orientation = image::metadata::Orientation::from_exif(header.orientation)
+            .unwrap_or(image::metadata::Orientation::NoTransforms);
+        if format == Format::Jpeg && crate::container::jpeg_is_truncated(bytes) {
+            return Err(Error::decode(
+                "JPEG is truncated: its image data stops before the end marker",
+            ));
         }
-        _ => pixels_from(decoder, format)?,
-    };
-    image.apply_orientation(orientation);
-    // TIFF ExtraSamples = 1 means associated (premultiplied) alpha, which image-rs passes
-    // through as is; everything downstream expects straight alpha. 16-bit data is divided
-    // before any 8-bit conversion, where low alphas would lose most of their precision.
-    let mut associated = format == Format::Tiff
-        && crate::metadata::tiff_ifd0_value(bytes, TIFF_EXTRA_SAMPLES) == Some(1);
-    if associated && let image::DynamicImage::ImageRgba16(buffer) = &mut image {
-        crate::pixels::unpremultiply(buffer);
-        associated = false;
-    }
-    // Colour conversion runs at the decoded depth, before the 8-bit reduction: a 16-bit
-    // linear-light file would otherwise lose its shadows to 8-bit rounding first.
-    if let Some((icc, space)) = profile.filter(|_| !converted) {
-        let convert = match space {
-            ProfileSpace::Rgb => colour == Colour::Srgb,
-            // Grey pixels are widened to RGB, where a grey profile cannot travel.
-            ProfileSpace::Gray if !image.color().has_color() => true,
-            // A grey profile on colour pixels, as browsers do, is ignored rather than
-            // applied to a grey version of them.
-            ProfileSpace::Gray | ProfileSpace::Cmyk | ProfileSpace::Other => {
-                profile_ignored = Some(format!(
-                    "its {space:?} colour profile does not describe the decoded RGB pixels"
-                ));
-                false
+        let profile = metadata
+            .icc
+            .as_deref()
+            .filter(|_| colour != Colour::AsDecoded)
+            .map(|icc| (icc, crate::color::profile_space(icc)));
+        let mut profile_ignored = None;
+        let mut converted = false;
+        let mut image = match profile {
+            Some((icc, ProfileSpace::Cmyk)) if format == Format::Jpeg => {
+                drop(decoder);
+                match cmyk_jpeg_to_srgb(bytes, icc)? {
+                    Ok(image) => {
+                        converted = true;
+                        image
+                    }
+                    Err(why) => {
+                        profile_ignored = Some(why);
+                        decode_pixels(bytes, format, limits, keep_sixteen_bit)?
+                    }
+                }
             }
+            _ => pixels_from(decoder, format)?,
         };
-        if convert {
-            match crate::color::to_srgb(&mut image, icc) {
-                Ok(()) => converted = true,
-                Err(why) => profile_ignored = Some(why),
+        image.apply_orientation(orientation);
+        // TIFF ExtraSamples = 1 means associated (premultiplied) alpha, which image-rs passes
+        // through as is; everything downstream expects straight alpha. 16-bit data is divided
+        // before any 8-bit conversion, where low alphas would lose most of their precision.
+        let mut associated = format == Format::Tiff
+            && crate::metadata::tiff_ifd0_value(bytes, TIFF_EXTRA_SAMPLES) == Some(1);
+        if associated && let image::DynamicImage::ImageRgba16(buffer) = &mut image {
+            crate::pixels::unpremultiply(buffer);
+            associated = false;
+        }
+        // Colour conversion runs at the decoded depth, before the 8-bit reduction: a 16-bit
+        // linear-light file would otherwise lose its shadows to 8-bit rounding first.
+        if let Some((icc, space)) = profile.filter(|_| !converted) {
+            let convert = match space {
+                ProfileSpace::Rgb => colour == Colour::Srgb,
+                // Grey pixels are widened to RGB, where a grey profile cannot travel.
+                ProfileSpace::Gray if !image.color().has_color() => true,
+                // A grey profile on colour pixels, as browsers do, is ignored rather than
+                // applied to a grey version of them.
+                ProfileSpace::Gray | ProfileSpace::Cmyk | ProfileSpace::Other => {
+                    profile_ignored = Some(format!(
+                        "its {space:?} colour profile does not describe the decoded RGB pixels"
+                    ));
+                    false
+                }
+            };
+            if convert {
+                match crate::color::to_srgb(&mut image, icc) {
+                    Ok(()) => converted = true,
+                    Err(why) => profile_ignored = Some(why),
+                }
             }
         }
-    }
-    // The depth is the decoder's, decided before colour conversion (which takes float
-    // images to 16 bits), so it is the depth the memory estimate counted.
-    let mut pixels = SourcePixels::from_dynamic(image, keep_sixteen_bit && header.sixteen_bit);
-    if associated {
-        pixels.unpremultiply();
-    }
-    if converted {
-        metadata.icc = Some(crate::color::srgb_profile().to_vec());
-    } else if profile_ignored.is_some() {
-        metadata.icc = None;
-    }
-    Ok(Decoded {
-        pixels,
-        metadata,
-        profile_ignored,
+        // The depth is the decoder's, decided before colour conversion (which takes float
+        // images to 16 bits), so it is the depth the memory estimate counted.
+        let mut pixels = SourcePixels::from_dynamic(image, keep_sixteen_bit && header.sixteen_bit);
+        if associated {
+            pixels.unpremultiply();
+        }
+        if converted {
+            metadata.icc = Some(crate::color::srgb_profile().to_vec());
+        } else if profile_ignored.is_some() {
+            metadata.icc = None;
+        }
+        Ok(Decoded {
+            pixels,
+            metadata,
+            profile_ignored,
+        })
     })
 }
 

@@ -23,6 +23,7 @@ fn main() -> ExitCode {
     if let Some(code) = imgbatch::serve_av1_worker_if_asked() {
         return code;
     }
+    imgbatch::quiet_caught_panics();
     match start() {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

@@ -82,6 +82,7 @@ fn main() -> ExitCode {
     if let Some(code) = imgbatch::serve_av1_worker_if_asked() {
         return code;
     }
+    imgbatch::quiet_caught_panics();
     let matches = Args::command().get_matches();
     let args = match Args::from_arg_matches(&matches) {
         Ok(args) => args,
