@@ -13,6 +13,9 @@ pub enum ErrorKind {
     Encode,
     /// A format or a feature of a format this build cannot read or write.
     Unsupported,
+    /// The bytes are no image format at all (a text file, a document). Adapters skip such
+    /// a file when its name does not claim an image either, and fail it when it does.
+    NotAnImage,
     /// The input exceeds a configured limit (size, pixels, memory); refused before decoding.
     Limit,
     /// The job itself is contradictory or out of range.
@@ -30,10 +33,11 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// All kinds, in a fixed order (for reports and tests).
-    pub const ALL: [ErrorKind; 9] = [
+    pub const ALL: [ErrorKind; 10] = [
         ErrorKind::Decode,
         ErrorKind::Encode,
         ErrorKind::Unsupported,
+        ErrorKind::NotAnImage,
         ErrorKind::Limit,
         ErrorKind::InvalidOptions,
         ErrorKind::TargetSize,
@@ -48,6 +52,7 @@ impl ErrorKind {
             ErrorKind::Decode => "decode",
             ErrorKind::Encode => "encode",
             ErrorKind::Unsupported => "unsupported",
+            ErrorKind::NotAnImage => "not-an-image",
             ErrorKind::Limit => "limit",
             ErrorKind::InvalidOptions => "invalid-options",
             ErrorKind::TargetSize => "target-size",
@@ -95,6 +100,9 @@ impl Error {
     }
     pub fn unsupported(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Unsupported, message)
+    }
+    pub fn not_an_image() -> Self {
+        Self::new(ErrorKind::NotAnImage, "not a recognised image format")
     }
     pub fn limit(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Limit, message)

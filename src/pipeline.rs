@@ -156,8 +156,7 @@ pub struct SourceInfo {
 
 /// Finds the format from the magic bytes and checks this build can read it.
 pub fn sniff(bytes: &[u8]) -> Result<Format> {
-    let format =
-        Format::sniff(bytes).ok_or_else(|| Error::unsupported("not a recognised image format"))?;
+    let format = Format::sniff(bytes).ok_or_else(Error::not_an_image)?;
     if !format.info().can_decode {
         return Err(Error::unsupported(format!(
             "{format} input is recognised but not supported in this build"

@@ -63,7 +63,7 @@ fn every_input_gets_exactly_one_result() {
     assert_eq!(results[6].outcome.as_ref().unwrap_err().code(), "decode");
     assert_eq!(
         results[7].outcome.as_ref().unwrap_err().code(),
-        "unsupported"
+        "not-an-image"
     );
     assert_eq!(
         started.load(Ordering::SeqCst),

@@ -93,6 +93,7 @@ impl ResultCode {
             ErrorKind::Decode
             | ErrorKind::Encode
             | ErrorKind::Unsupported
+            | ErrorKind::NotAnImage
             | ErrorKind::Limit
             | ErrorKind::InvalidOptions
             | ErrorKind::TargetSize
