@@ -9,6 +9,7 @@ use web_time::Instant;
 use crate::error::{Error, Result};
 use crate::options::{Job, ResizeSpec};
 use crate::pipeline::{self, Output};
+use crate::schedule::{Admission, InFlight};
 
 /// One input of a batch. Bytes are read only when the scheduler is about to admit the file,
 /// so a batch of thousands never holds more than it is working on.
@@ -114,12 +115,6 @@ pub struct BatchSummary {
     pub output_bytes: u64,
 }
 
-#[derive(Default)]
-struct InFlight {
-    files: usize,
-    memory: u64,
-}
-
 /// Converts every source with `job`, calling `on_event` from worker threads as files start
 /// and finish. Returns once every file has finished. Call it from outside the rayon pool
 /// (it blocks while waiting for room in the budget).
@@ -131,7 +126,10 @@ pub fn run_batch<S: Source>(
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Result<BatchSummary> {
     job.validate()?;
-    let concurrency = options.concurrency.max(1);
+    let rule = Admission {
+        max_files: options.concurrency,
+        memory_budget: options.memory_budget,
+    };
     let state = Mutex::new(InFlight::default());
     let room = Condvar::new();
     let summary = Mutex::new(BatchSummary::default());
@@ -190,7 +188,7 @@ pub fn run_batch<S: Source>(
                 ..job.clone()
             });
             // Wait for a free slot before reading, so at most one file waits in memory.
-            let mut guard = wait_until(&state, &room, |s| s.files < concurrency);
+            let mut guard = wait_until(&state, &room, |s| s.has_slot(&rule));
             drop(guard.take());
             if cancel.is_cancelled() {
                 finish(failed(Error::cancelled(), 0));
@@ -212,13 +210,9 @@ pub fn run_batch<S: Source>(
                         continue;
                     }
                 };
-            let mut guard = wait_until(&state, &room, |s| {
-                s.files < concurrency
-                    && (s.files == 0 || s.memory + estimate <= options.memory_budget)
-            });
+            let mut guard = wait_until(&state, &room, |s| s.admits(&rule, estimate));
             if let Some(s) = guard.as_mut() {
-                s.files += 1;
-                s.memory += estimate;
+                s.start(estimate);
             }
             drop(guard);
             on_event(Event::Started {
@@ -247,8 +241,7 @@ pub fn run_batch<S: Source>(
                     not_wanted,
                 });
                 if let Ok(mut s) = state.lock() {
-                    s.files -= 1;
-                    s.memory -= estimate;
+                    s.end(estimate);
                 }
                 room.notify_all();
             });

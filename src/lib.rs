@@ -30,6 +30,7 @@ mod pipeline;
 mod pixels;
 mod preset;
 mod resize;
+mod schedule;
 mod settings;
 mod visual_quality;
 #[cfg(all(target_arch = "wasm32", feature = "wasm"))]
@@ -69,6 +70,7 @@ pub use pipeline::{
 pub use pixels::{Pixels, Sample};
 pub use preset::{BuiltInPreset, Preset, built_in_presets, find_preset};
 pub use resize::Plan;
+pub use schedule::{Admission, InFlight, Scheduler};
 pub use settings::{ChoiceInfo, OptionInfo, OptionKind, Settings, choice_infos, describe_options};
 
 /// Decodes the first frame, upright, as 8-bit RGB(A), with nothing else done (no colour

@@ -9,7 +9,6 @@ const START_TIMEOUT_MS = 60_000;
 // photo can take tens of seconds on a slow machine.
 const JOB_TIMEOUT_BASE_MS = 120_000;
 const JOB_TIMEOUT_PER_MB_MS = 5_000;
-const MEMORY_BUDGET = 1 << 30;
 
 // The smallest module using a SIMD128 instruction (as wasm-feature-detect checks it). Both
 // engine builds need SIMD, so that they compute, and encode, exactly alike.
@@ -60,7 +59,7 @@ class Bridge {
         if (this.info) this.die(null, e.message || 'the engine worker failed');
         else reject(new Error(e.message || 'the engine worker failed to load'));
       };
-      this.worker.postMessage({ type: MSG.INIT, flavor: this.flavor, dir: this.dir, threads: this.threads, memoryBudget: MEMORY_BUDGET });
+      this.worker.postMessage({ type: MSG.INIT, flavor: this.flavor, dir: this.dir, threads: this.threads });
     });
   }
 

@@ -2,7 +2,7 @@
 // never collide with wasm-bindgen-rayon's own `wasm_bindgen_worker_*` messages.
 export const MSG = Object.freeze({
   // page -> worker
-  INIT: 'imgbatch:init', //     { flavor: 'parallel'|'single', dir, threads, memoryBudget }
+  INIT: 'imgbatch:init', //     { flavor: 'parallel'|'single', dir, threads }
   JOB: 'imgbatch:job', //       { id, file: Blob, path, number (from 1, for {n}), zipEntry?, options }
   //                               zipEntry: the file is this ZIP entry's slice of its archive
   CALL: 'imgbatch:call', //     { request, name, args } one of the worker's CALLS, answered at once

@@ -7,13 +7,10 @@ import { MSG } from './protocol.js';
 let wasm = null;
 let exports = null; // the instance's raw exports, for the memory size
 let flavor = 'single';
-let optionsCache = new Map(); // options object -> JSON, so each job does not re-serialise
 let imageExtensions = new Set();
-let memoryBudget = 1 << 30;
-let memoryInUse = 0;
-const waitingForMemory = []; // jobs read and estimated, waiting for room in the budget
-const running = new Map(); // id -> { estimate, started, inputBytes, width, height }
-const naming = new Map(); // id -> { options, file: JSON of { path, number, modified } }
+// Threaded flavor: jobs submitted to the engine, which admits them by its own memory rule.
+const running = new Map(); // id -> { base: { inputBytes, width, height }, started }
+const naming = new Map(); // id -> { options, file: { path, number, modified } }
 let polling = false;
 
 self.onmessage = (event) => {
@@ -25,10 +22,10 @@ self.onmessage = (event) => {
 
 // What the page may ask of the engine besides converting; each answers at once.
 const CALLS = {
-  readPreset: (json) => JSON.parse(wasm.readPreset(json)),
-  zipDirectory: ({ tail, length }) => JSON.parse(wasm.zipDirectory(tail, length)),
-  zip64Directory: (record) => JSON.parse(wasm.zip64Directory(record)),
-  zipEntries: (directory) => JSON.parse(wasm.zipEntries(directory)),
+  readPreset: (json) => wasm.readPreset(json),
+  zipDirectory: ({ tail, length }) => wasm.zipDirectory(tail, length),
+  zip64Directory: (record) => wasm.zip64Directory(record),
+  zipEntries: (directory) => wasm.zipEntries(directory),
 };
 
 function answer({ request, name, args }) {
@@ -39,27 +36,17 @@ function answer({ request, name, args }) {
   }
 }
 
-async function init({ flavor: wanted, dir, threads, memoryBudget: budget }) {
+async function init({ flavor: wanted, dir, threads }) {
   flavor = wanted;
-  memoryBudget = budget;
   wasm = await import(`./${dir}/imgbatch.js`);
   exports = await wasm.default();
   if (flavor === 'parallel') {
     if (typeof Worker === 'undefined') throw new Error('this browser cannot start workers inside workers');
     await wasm.initThreadPool(threads);
   }
-  const info = JSON.parse(wasm.engineInfo());
+  const info = wasm.engineInfo();
   imageExtensions = new Set(info.formats.flatMap((f) => f.extensions));
   self.postMessage({ type: MSG.READY, info });
-}
-
-function optionsJson(options) {
-  let json = optionsCache.get(options);
-  if (!json) {
-    json = JSON.stringify(options ?? {});
-    optionsCache = new Map([[options, json]]);
-  }
-  return json;
 }
 
 // The engine throws `{code, message}` objects; a trap (the instance died) throws anything else.
@@ -91,16 +78,13 @@ function extensionOf(path) {
 // Each output with the name and date the engine gives it.
 function outputsOf(array, id) {
   const { options, file } = naming.get(id);
-  return Array.from(array, (o) => {
-    const meta = JSON.parse(o.meta);
-    Object.assign(meta, JSON.parse(wasm.outputName(optionsJson(options), file, o.meta)));
-    return { bytes: o.bytes, meta };
-  });
+  return array.map(({ bytes, meta }) => ({ bytes, meta: { ...meta, ...wasm.outputName(options, file, meta) } }));
 }
 
 async function handleJob({ id, file, path, number, zipEntry, options }) {
   const started = performance.now();
-  naming.set(id, { options, file: JSON.stringify({ path, number, modified: file.lastModified }) });
+  options ??= {};
+  naming.set(id, { options, file: { path, number, modified: file.lastModified } });
   let bytes;
   try {
     bytes = new Uint8Array(await file.arrayBuffer());
@@ -115,7 +99,7 @@ async function handleJob({ id, file, path, number, zipEntry, options }) {
       return;
     }
     try {
-      bytes = wasm.zipEntryBytes(bytes, JSON.stringify(zipEntry));
+      bytes = wasm.zipEntryBytes(bytes, zipEntry);
     } catch (e) {
       if (!isEngineError(e)) throw e;
       finish(id, failed(e, { inputBytes: zipEntry.size, ms: performance.now() - started }));
@@ -125,7 +109,7 @@ async function handleJob({ id, file, path, number, zipEntry, options }) {
   const base = { inputBytes: bytes.length };
   let info;
   try {
-    info = JSON.parse(wasm.inspect(bytes));
+    info = wasm.inspect(bytes);
   } catch (e) {
     if (!isEngineError(e)) throw e;
     if (e.code === 'unsupported') {
@@ -135,10 +119,10 @@ async function handleJob({ id, file, path, number, zipEntry, options }) {
         finish(id, convertDecoded(id, bytes, decoded, options, base, started));
         return;
       }
-      if (!imageExtensions.has(extensionOf(path)) && /not a recognised image/.test(e.message)) {
-        finish(id, { status: 'skipped', error: { code: e.code, message: 'not an image' }, outputs: [], ...base, ms: 0 });
-        return;
-      }
+    }
+    if (e.code === 'not-an-image' && !imageExtensions.has(extensionOf(path))) {
+      finish(id, { status: 'skipped', error: { code: e.code, message: 'not an image' }, outputs: [], ...base, ms: 0 });
+      return;
     }
     finish(id, failed(e, { ...base, ms: performance.now() - started }));
     return;
@@ -149,21 +133,20 @@ async function handleJob({ id, file, path, number, zipEntry, options }) {
     finish(id, convertNow(id, bytes, options, base, started));
     return;
   }
-  let estimate;
   try {
-    estimate = Math.min(wasm.estimate(bytes, optionsJson(options)), memoryBudget);
+    wasm.submit(id, bytes, options);
   } catch (e) {
     if (!isEngineError(e)) throw e;
     finish(id, failed(e, { ...base, ms: performance.now() - started }));
     return;
   }
-  waitingForMemory.push({ id, bytes, options, estimate, base, started });
-  admit();
+  running.set(id, { base, started });
+  pollSoon();
 }
 
 function convertNow(id, bytes, options, base, started) {
   try {
-    const outputs = outputsOf(wasm.convert(bytes, optionsJson(options)), id);
+    const outputs = outputsOf(wasm.convert(bytes, options), id);
     return { status: 'converted', error: null, outputs, ...base, ms: performance.now() - started };
   } catch (e) {
     if (!isEngineError(e)) throw e;
@@ -173,7 +156,7 @@ function convertNow(id, bytes, options, base, started) {
 
 function convertDecoded(id, original, { width, height, rgba }, options, base, started) {
   try {
-    const outputs = outputsOf(wasm.convertRgba(original, width, height, rgba, optionsJson(options)), id);
+    const outputs = outputsOf(wasm.convertRgba(original, width, height, rgba, options), id);
     return { status: 'converted', error: null, outputs, ...base, width, height, ms: performance.now() - started };
   } catch (e) {
     if (!isEngineError(e)) throw e;
@@ -198,18 +181,9 @@ async function browserDecode(blob) {
   return result;
 }
 
-// Threaded flavor: start jobs while their estimates fit the budget (one always fits), then
-// poll for finished ones on a timer, so this event loop stays free between polls.
-function admit() {
-  while (waitingForMemory.length > 0) {
-    const next = waitingForMemory[0];
-    if (running.size > 0 && memoryInUse + next.estimate > memoryBudget) break;
-    waitingForMemory.shift();
-    memoryInUse += next.estimate;
-    running.set(next.id, next);
-    wasm.submit(next.id, next.bytes, optionsJson(next.options));
-    next.bytes = null;
-  }
+// Threaded flavor: the engine starts submitted jobs as its scheduler admits them; this
+// polls for finished ones on a timer, so the event loop stays free between polls.
+function pollSoon() {
   if (running.size > 0 && !polling) {
     polling = true;
     setTimeout(poll, 4);
@@ -222,7 +196,6 @@ function poll() {
   for (const item of done) {
     const job = running.get(item.id);
     running.delete(item.id);
-    memoryInUse -= job.estimate;
     const ms = performance.now() - job.started;
     if (item.error) finish(item.id, failed(item.error, { ...job.base, ms }));
     else finish(item.id, { status: 'converted', error: null, outputs: outputsOf(item.outputs, item.id), ...job.base, ms });
@@ -231,5 +204,5 @@ function poll() {
     crash(crashed.id, crashed.message);
     return;
   }
-  admit();
+  pollSoon();
 }
