@@ -44,6 +44,10 @@ pub struct Settings {
     /// A name template such as `{date}-{stem}.{ext}`; empty for the default.
     pub name: String,
     pub dates: DateSource,
+    /// Test builds only, and with no effect: proves that an option described here reaches
+    /// the page's form and comes back in its JSON with no change to the page.
+    #[cfg(feature = "test-hooks")]
+    pub test_hook_option: bool,
 }
 
 impl Default for Settings {
@@ -68,6 +72,8 @@ impl Default for Settings {
             visual_quality: job.visual_quality,
             name: String::new(),
             dates: DateSource::default(),
+            #[cfg(feature = "test-hooks")]
+            test_hook_option: false,
         }
     }
 }
@@ -332,6 +338,14 @@ pub fn describe_options() -> Vec<OptionInfo> {
              photo was taken (from EXIF; the file's time without one).",
         ),
     ];
+    #[cfg(feature = "test-hooks")]
+    let table = table.into_iter().chain([(
+        "testHookOption",
+        "test-hook-option",
+        "Test hook option",
+        OptionKind::Switch,
+        "Test builds only; does nothing.",
+    )]);
     let defaults = serde_json::to_value(Settings::default()).expect("settings serialise");
     table
         .into_iter()

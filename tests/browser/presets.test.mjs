@@ -66,8 +66,19 @@ test('the form is built from the engine\'s description of its options, and each 
   const form = await page.evaluate(() => window.imgbatch.formOptions());
   for (const option of options) assert.deepEqual(form[option.field], option.default, `${option.field} starts at the engine's default`);
 
-  // Options with no control of their own are under "More options".
+  // Options with no control of their own are under "More options". The test build's engine
+  // describes one more option than any release, which no file of the page names: it gets a
+  // control, and its value reaches the engine, which refuses fields it does not know.
   await page.click('.more-options summary');
+  assert.ok(options.some((o) => o.field === 'testHookOption'), 'the test build describes its extra option');
+  await page.check('#option-testHookOption');
+  const withHook = await page.evaluate(() => window.imgbatch.formOptions());
+  assert.equal(withHook.testHookOption, true);
+  const [hooked] = await convertInPage(page, [photo], withHook);
+  assert.equal(hooked.status, 'converted', JSON.stringify(hooked.error));
+  const [misspelt] = await convertInPage(page, [photo], { ...withHook, testHookOptoin: true });
+  assert.equal(misspelt.error?.code, 'invalid-options', 'a field the engine does not describe is refused');
+  await page.uncheck('#option-testHookOption');
   await page.selectOption('#option-chroma', '444');
   await page.selectOption('#option-filter', 'nearest');
   await page.check('#option-progressive');
