@@ -175,7 +175,11 @@ mod tests {
         scheduler.push(50 * MIB, 'a');
         scheduler.push(80 * MIB, 'b');
         scheduler.push(MIB, 'c');
-        assert_eq!(ids(scheduler.admitted()), "a", "c would fit, but b is first");
+        assert_eq!(
+            ids(scheduler.admitted()),
+            "a",
+            "c would fit, but b is first"
+        );
         scheduler.end(50 * MIB);
         assert_eq!(ids(scheduler.admitted()), "bc");
     }

@@ -19,8 +19,12 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
         .unwrap_or(JsValue::NULL)
 }
 
+/// Through a JSON value, because serde-wasm-bindgen reads a struct by looking up its known
+/// fields, so `deny_unknown_fields` would never see a misspelt one.
 fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, Error> {
-    serde_wasm_bindgen::from_value(value)
+    serde_wasm_bindgen::from_value::<serde_json::Value>(value)
+        .map_err(|e| e.to_string())
+        .and_then(|json| serde_json::from_value(json).map_err(|e| e.to_string()))
         .map_err(|e| Error::invalid_options(format!("cannot read the {what}: {e}")))
 }
 
