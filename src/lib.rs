@@ -75,12 +75,18 @@ pub use settings::{ChoiceInfo, OptionInfo, OptionKind, Settings, choice_infos, d
 
 /// Decodes the first frame, upright, as 8-bit RGB(A), with nothing else done (no colour
 /// management): for tests that compare our pixels against a reference decoder.
+///
+/// Not part of the API: the decoders behind it are private and no public call decodes
+/// without colour management, so the tests in tests/ cannot build it themselves.
+#[doc(hidden)]
 pub fn decode_upright(bytes: &[u8], limits: &Limits) -> Result<Pixels> {
     decode_first_frame(bytes, limits, codecs::Colour::AsDecoded)
 }
 
 /// As [`decode_upright`], with any embedded ICC profile (RGB, grey or CMYK) converted to
 /// sRGB: what a colour-managed viewer shows, and what `ColorPolicy::Srgb` outputs hold.
+/// Not part of the API either, for the same reason.
+#[doc(hidden)]
 pub fn decode_upright_srgb(bytes: &[u8], limits: &Limits) -> Result<Pixels> {
     decode_first_frame(bytes, limits, codecs::Colour::Srgb)
 }

@@ -86,10 +86,12 @@ impl Limits {
         Ok(())
     }
 
+    /// `inflated` is as far as the chunk was inflated: callers stop just past the limit, so
+    /// a bomb costs little work, and its full size is then not known.
     pub fn check_text_chunk(&self, inflated: u64) -> Result<()> {
         if inflated > self.max_text_chunk {
             return Err(Error::limit(format!(
-                "a PNG text chunk inflates to at least {inflated} bytes, over the {}-byte limit (decompression bomb)",
+                "a PNG text chunk inflates past the {}-byte limit: stopped at {inflated} bytes (decompression bomb)",
                 self.max_text_chunk
             )));
         }

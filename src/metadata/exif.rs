@@ -111,16 +111,7 @@ pub fn reset_exif_orientation(exif: &mut [u8]) {
 
 /// Reads the Orientation tag of IFD0 (1-8), for tests and reports.
 pub fn exif_orientation(exif: &[u8]) -> Option<u8> {
-    image::metadata::Orientation::from_exif_chunk(exif).map(|o| match o {
-        image::metadata::Orientation::NoTransforms => 1,
-        image::metadata::Orientation::FlipHorizontal => 2,
-        image::metadata::Orientation::Rotate180 => 3,
-        image::metadata::Orientation::FlipVertical => 4,
-        image::metadata::Orientation::Rotate90FlipH => 5,
-        image::metadata::Orientation::Rotate90 => 6,
-        image::metadata::Orientation::Rotate270FlipH => 7,
-        image::metadata::Orientation::Rotate270 => 8,
-    })
+    image::metadata::Orientation::from_exif_chunk(exif).map(image::metadata::Orientation::to_exif)
 }
 
 #[cfg(test)]
