@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use imgbatch::{DateTime, Error, Format, ResizeSpec, Source};
+use imgbatch::{DateTime, Error, ErrorKind, Format, ResizeSpec, Source};
 
 use crate::output::{Naming, occupied, temp_owner};
 use crate::report::Skip;
@@ -161,7 +161,11 @@ pub(crate) fn collect<'a>(
                         for entry in entries {
                             let shown = format!("{display}/{}", entry.path);
                             if entry.problem.is_none() && !has_image_extension(&entry.path) {
-                                skipped.push(Skipped::new(shown, "not-an-image", "not an image"));
+                                skipped.push(Skipped::new(
+                                    shown,
+                                    ErrorKind::NotAnImage.code(),
+                                    "not an image",
+                                ));
                                 continue;
                             }
                             let date = entry.modified.unwrap_or_else(|| modified(&path));
@@ -187,7 +191,11 @@ pub(crate) fn collect<'a>(
                     Origin::File,
                 ));
             } else {
-                skipped.push(Skipped::new(display, "not-an-image", "not an image"));
+                skipped.push(Skipped::new(
+                    display,
+                    ErrorKind::NotAnImage.code(),
+                    "not an image",
+                ));
             }
         }
     }
