@@ -30,6 +30,7 @@ use heic_rs::{MatrixCoefficients, Mirror, Nclx, PixelLayout, Range, Transform};
 use image::error::{DecodingError, ImageFormatHint};
 use image::{ColorType, ImageDecoder, ImageError, ImageResult};
 
+use super::stream::{StreamColour, StreamHeader};
 use crate::error::{Error, Result};
 use crate::format::Format;
 
@@ -498,21 +499,13 @@ fn decode_coded(
 
 #[cfg(not(target_arch = "wasm32"))]
 fn decode_av1(data: &[u8], max_pixels: u64) -> std::result::Result<Frame, String> {
-    super::av1::decode(data, max_pixels)
+    super::av1_child::decode(data, max_pixels)
 }
 
 #[cfg(target_arch = "wasm32")]
 fn decode_av1(_: &[u8], _: u64) -> std::result::Result<Frame, String> {
     // `check_item_type` refuses AV1 items in this build before anything is decoded.
     Err("AV1 is not decoded in this build".into())
-}
-
-/// What a coded picture's own header says: its size, depth and colour signalling.
-pub(super) struct StreamHeader {
-    pub size: (u32, u32),
-    /// Bits per luma sample.
-    pub bit_depth: u8,
-    pub colour: StreamColour,
 }
 
 /// An item's first coded picture: itself, or a grid's first tile (a grid's tiles come from
@@ -552,29 +545,6 @@ fn av1_header(data: &[u8]) -> Option<StreamHeader> {
 #[cfg(target_arch = "wasm32")]
 fn av1_header(_: &[u8]) -> Option<StreamHeader> {
     None
-}
-
-/// The colour signalling of a coded stream: an HEVC SPS VUI as libde265 reports it, or an
-/// AV1 sequence header as dav1d does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct StreamColour {
-    pub primaries: u16,
-    pub transfer: u16,
-    pub matrix: u16,
-    pub full_range: bool,
-}
-
-impl Default for StreamColour {
-    /// What libde265 reports for a stream without a VUI colour description:
-    /// everything "unspecified" (2), limited range.
-    fn default() -> Self {
-        StreamColour {
-            primaries: 2,
-            transfer: 2,
-            matrix: 2,
-            full_range: false,
-        }
-    }
 }
 
 /// The colour rule of libheif 1.2x with the libde265 decoder, which libavif shares for AV1

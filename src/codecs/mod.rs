@@ -10,6 +10,7 @@ pub(crate) mod heif;
 mod jpeg;
 mod jpeg_cmyk;
 mod png;
+mod stream;
 mod via_image;
 mod webp;
 
