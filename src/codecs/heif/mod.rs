@@ -17,12 +17,14 @@
 //! This file is the decoder image-rs drives; `items.rs` walks the item graph, `colour.rs`
 //! holds the colour rule and `sps.rs` the SPS reader.
 //!
-//! Decoding is lazy: [`HeifDecoder::new`] reads the container (sizes, item types, profile,
-//! EXIF) and the pixels are decoded only in `read_image`, so the batch scheduler can size a
-//! file from its header. Tiles decode on rayon's ambient pool; no private pool is built.
+//! Decoding is lazy: [`HeifDecoder::new`] parses the container, once per decoder, and reads
+//! it (sizes, item types, profile, EXIF); the pixels are decoded from that parse only in
+//! `read_image`, so the batch scheduler can size a file from its header. Tiles decode on
+//! rayon's ambient pool; no private pool is built.
 
 use heic_rs::PixelLayout;
 use heic_rs::color;
+use heic_rs::context::Context;
 use heic_rs::meta::iref::RefKind;
 use heic_rs::transform;
 use image::error::{DecodingError, ImageFormatHint};
@@ -30,6 +32,7 @@ use image::{ColorType, ImageDecoder, ImageError, ImageResult};
 
 use crate::error::{Error, Result};
 use crate::format::Format;
+use crate::limits::Limits;
 use items::{
     Alpha, alpha_of, check_item_type, check_stream_sizes, decode_alpha, decode_item, exif_of,
     first_stream_header, open_container, reference_transforms,
@@ -41,7 +44,8 @@ mod sps;
 
 /// The primary image of a HEIF file, read as far as its header.
 pub(crate) struct HeifDecoder<'a> {
-    bytes: &'a [u8],
+    /// The parsed container, which `read_image` decodes from without parsing it again.
+    ctx: Context<'a>,
     format: Format,
     width: u32,
     height: u32,
@@ -53,29 +57,36 @@ pub(crate) struct HeifDecoder<'a> {
     exif: Option<Vec<u8>>,
 }
 
+fn container_error(e: heic_rs::Error) -> Error {
+    Error::decode(format!("cannot read the container: {e}"))
+}
+
 impl<'a> HeifDecoder<'a> {
-    /// Reads the container and refuses, as Unsupported and by name, any item this decoder
-    /// cannot turn into pixels (overlays, other codecs), before any pixel is decoded.
-    /// Pictures deeper than 8 bits are given at 16 bits when `keep_sixteen_bit`.
+    /// Parses the container and checks the size it declares against `limits` first (other
+    /// formats' declared sizes are checked before their decoder opens), then refuses, as
+    /// Unsupported and by name, any item this decoder cannot turn into pixels (overlays,
+    /// other codecs), before any pixel is decoded. Pictures deeper than 8 bits are given at
+    /// 16 bits when `keep_sixteen_bit`.
     pub(crate) fn new(
         bytes: &'a [u8],
         format: Format,
-        max_pixels: u64,
+        limits: &Limits,
         keep_sixteen_bit: bool,
     ) -> Result<Self> {
         let named = |e: Error| Error::new(e.kind(), format!("{format}: {}", e.message()));
-        Self::read(bytes, format, max_pixels, keep_sixteen_bit).map_err(named)
+        let ctx = open_container(bytes, format).map_err(|e| named(container_error(e)))?;
+        if let Some((w, h)) = declared_size_of(&ctx) {
+            limits.check_extent(u64::from(w), u64::from(h))?;
+        }
+        Self::read(ctx, format, limits.max_pixels, keep_sixteen_bit).map_err(named)
     }
 
     fn read(
-        bytes: &'a [u8],
+        ctx: Context<'a>,
         format: Format,
         max_pixels: u64,
         keep_sixteen_bit: bool,
     ) -> Result<Self> {
-        let container_error =
-            |e: heic_rs::Error| Error::decode(format!("cannot read the container: {e}"));
-        let ctx = open_container(bytes, format).map_err(container_error)?;
         let id = ctx.meta.primary;
         let info = ctx
             .meta
@@ -121,14 +132,15 @@ impl<'a> HeifDecoder<'a> {
             (true, true) => PixelLayout::Rgba16,
         };
         let exif = exif_of(&ctx, id);
+        let icc = p.icc.map(<[u8]>::to_vec);
         Ok(HeifDecoder {
-            bytes,
+            ctx,
             format,
             width,
             height,
             layout,
             max_pixels,
-            icc: p.icc.map(<[u8]>::to_vec),
+            icc,
             exif,
         })
     }
@@ -163,8 +175,7 @@ impl ImageDecoder for HeifDecoder<'_> {
                 message,
             ))
         };
-        let pixels =
-            decode_pixels(self.bytes, self.format, self.max_pixels, self.layout).map_err(failed)?;
+        let pixels = decode_pixels(&self.ctx, self.max_pixels, self.layout).map_err(failed)?;
         if pixels.len() != buf.len() {
             return Err(failed(format!(
                 "decoded {} bytes, the header promised {}",
@@ -198,7 +209,10 @@ pub(crate) fn container_metadata(
 /// The size of the primary image after `clap` and `irot`, from its header, for limit
 /// checks before anything is decoded.
 pub(crate) fn declared_size(bytes: &[u8], format: Format) -> Option<(u32, u32)> {
-    let ctx = open_container(bytes, format).ok()?;
+    declared_size_of(&open_container(bytes, format).ok()?)
+}
+
+fn declared_size_of(ctx: &Context<'_>) -> Option<(u32, u32)> {
     let id = ctx.meta.primary;
     let p = ctx.props(id).ok()?;
     let (w, h) = ctx.coded_size(id, &p).ok()?;
@@ -208,30 +222,28 @@ pub(crate) fn declared_size(bytes: &[u8], format: Format) -> Option<(u32, u32)> 
 /// Decodes the primary image to upright RGB, or RGBA with straight alpha, in `layout`
 /// (8 or 16 bits, native-endian, as image-rs takes them).
 fn decode_pixels(
-    bytes: &[u8],
-    format: Format,
+    ctx: &Context<'_>,
     max_pixels: u64,
     layout: PixelLayout,
 ) -> std::result::Result<Vec<u8>, String> {
     let alpha = matches!(layout, PixelLayout::Rgba8 | PixelLayout::Rgba16);
     let err = |e: heic_rs::Error| e.to_string();
-    let ctx = open_container(bytes, format).map_err(err)?;
     let id = ctx.meta.primary;
     let p = ctx.props(id).map_err(err)?;
-    let (frame, nclx) = decode_item(&ctx, id, &p, max_pixels)?;
+    let (frame, nclx) = decode_item(ctx, id, &p, max_pixels)?;
     let alpha_of_image = if alpha {
-        alpha_of(&ctx, id).map_err(err)?
+        alpha_of(ctx, id).map_err(err)?
     } else {
         None
     };
     let alpha_frame = match &alpha_of_image {
         None => None,
-        Some(Alpha::Item(aux)) => Some(decode_alpha(&ctx, *aux, max_pixels)?),
+        Some(Alpha::Item(aux)) => Some(decode_alpha(ctx, *aux, max_pixels)?),
         Some(Alpha::PerTile(g, auxs)) => {
             use rayon::prelude::*;
             let tiles = auxs
                 .par_iter()
-                .map(|aux| decode_alpha(&ctx, *aux, max_pixels))
+                .map(|aux| decode_alpha(ctx, *aux, max_pixels))
                 .collect::<std::result::Result<Vec<_>, _>>()?;
             Some(heic_rs::grid::compose(g, &tiles, max_pixels).map_err(err)?)
         }
