@@ -73,7 +73,8 @@ fn skip_sub_blocks(b: &[u8], mut pos: usize) -> Option<usize> {
 
 /// The largest width and height the file declares in places image-rs checks late or not at
 /// all: every GIF frame's extent, and BMP and TIFF headers (whose decoders reject huge sizes
-/// only as format errors). None when there is nothing extra to check.
+/// only as format errors). None when there is nothing extra to check. HEIF's (HEIC, AVIF) is
+/// read by `codecs::declared_size`, through the HEIF decoder's own container parser.
 pub fn declared_size(format: Format, b: &[u8]) -> Option<(u64, u64)> {
     match format {
         Format::Gif => gif_walk(b).map(|(_, extent)| extent),
@@ -92,9 +93,6 @@ pub fn declared_size(format: Format, b: &[u8]) -> Option<(u64, u64)> {
             let w = crate::metadata::tiff_ifd0_value(b, 256)?;
             let h = crate::metadata::tiff_ifd0_value(b, 257)?;
             Some((u64::from(w), u64::from(h)))
-        }
-        Format::Heic | Format::Avif => {
-            crate::codecs::heif::declared_size(b, format).map(|(w, h)| (u64::from(w), u64::from(h)))
         }
         _ => None,
     }

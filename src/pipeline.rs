@@ -172,7 +172,7 @@ pub fn inspect(bytes: &[u8], limits: &Limits) -> Result<SourceInfo> {
     // browser, outside every limit of ours: refuse it here from the size its header
     // declares, before anything is decoded.
     if let Some(format) = Format::sniff(bytes).filter(|f| !f.info().can_decode)
-        && let Some((w, h)) = crate::container::declared_size(format, bytes)
+        && let Some((w, h)) = codecs::declared_size(format, bytes)
     {
         limits.check_extent(w, h)?;
     }

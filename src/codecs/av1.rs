@@ -9,8 +9,8 @@
 //! dav1d's C API is `extern "C"`, so a panic inside rav1d cannot unwind to the batch's
 //! per-file guard: it aborts the process (issue 16: corrupt AVIFs reach such panics). Once
 //! a caller opts in with [`isolate_av1`](super::av1_child::isolate_av1), as the `imgbatch`
-//! command does, [`decode`] runs in a child process and a crash costs one file; see
-//! `av1_child.rs`. [`sequence_header`] stays in-process: it is called for every tile at
+//! command does, `av1_child.rs` runs [`decode`] in a child process and a crash costs one
+//! file. [`sequence_header`] stays in-process: it is called for every tile at
 //! header time, where a process each would cost more than the decode, and it runs only
 //! rav1d's sequence header parser (safe Rust that returns errors; no thread, no frame
 //! state), which none of the 1000 mutated AVIFs of issue 16 crashed (321 crashed the
@@ -28,7 +28,7 @@ use rav1d::include::dav1d::headers::{
 use rav1d::include::dav1d::picture::Dav1dPicture;
 use rav1d::src::lib as dav1d;
 
-use super::heif::{StreamColour, StreamHeader};
+use super::stream::{StreamColour, StreamHeader};
 
 /// Reads the sequence header OBU at the head of an item's data (AVIF puts one in every
 /// AV1 item): the largest picture the stream may hold, and its colour signalling. `None`
@@ -98,19 +98,12 @@ impl Drop for Data {
 /// `-EAGAIN` as dav1d returns it: "send more data" or "take a picture first".
 const AGAIN: i32 = -libc::EAGAIN;
 
-/// Decodes the one picture of an AV1 item: in the worker process when the caller asked for
-/// isolation, here otherwise.
-pub(crate) fn decode(obus: &[u8], max_pixels: u64) -> Result<Frame, String> {
-    super::av1_child::decode_isolated(obus, max_pixels)
-        .unwrap_or_else(|| decode_here(obus, max_pixels))
-}
-
 /// Decodes the one picture of an AV1 item in this process. A frame larger than
 /// `max_pixels`, or than its own sequence header declares (which the header-time limit
 /// checks trusted), is refused by the decoder itself, before its planes are allocated: a
 /// frame header may override the size without rav1d checking it against the sequence
 /// header's maximum.
-pub(super) fn decode_here(obus: &[u8], max_pixels: u64) -> Result<Frame, String> {
+pub(super) fn decode(obus: &[u8], max_pixels: u64) -> Result<Frame, String> {
     let declared = sequence_header(obus).ok_or("the AV1 item has no sequence header")?;
     let (w, h) = declared.size;
     let limit = max_pixels.min(u64::from(w) * u64::from(h));

@@ -95,7 +95,7 @@ fn answer(request: &[u8]) -> Vec<u8> {
     let Some((max_pixels, obus)) = request.split_first_chunk::<8>() else {
         return error_answer("truncated AV1 request");
     };
-    match super::av1::decode_here(obus, u64::from_le_bytes(*max_pixels)) {
+    match super::av1::decode(obus, u64::from_le_bytes(*max_pixels)) {
         Ok(frame) => put_frame(&frame),
         Err(message) => error_answer(&message),
     }
@@ -107,11 +107,13 @@ fn error_answer(message: &str) -> Vec<u8> {
     out
 }
 
-/// Decodes one AV1 item in the worker program (see [`isolate_av1`]); `None` when isolation
-/// is off.
-pub(crate) fn decode_isolated(obus: &[u8], max_pixels: u64) -> Option<Result<Frame, String>> {
-    let program = WORKER.get()?;
-    Some(decode_in(program, obus, max_pixels))
+/// Decodes the one picture of an AV1 item: in the worker program when the caller asked for
+/// isolation (see [`isolate_av1`]), in this process otherwise.
+pub(super) fn decode(obus: &[u8], max_pixels: u64) -> Result<Frame, String> {
+    match WORKER.get() {
+        Some(program) => decode_in(program, obus, max_pixels),
+        None => super::av1::decode(obus, max_pixels),
+    }
 }
 
 fn decode_in(program: &Path, obus: &[u8], max_pixels: u64) -> Result<Frame, String> {

@@ -10,6 +10,7 @@ pub(crate) mod heif;
 mod jpeg;
 mod jpeg_cmyk;
 mod png;
+mod stream;
 mod via_image;
 mod webp;
 
@@ -61,6 +62,7 @@ fn open<'a>(
     limits: &Limits,
     keep_sixteen_bit: bool,
 ) -> Result<Box<dyn ImageDecoder + 'a>> {
+    // HEIF's declared size is checked by its decoder, from the one parse of its container.
     if let Some((w, h)) = crate::container::declared_size(format, bytes) {
         limits.check_extent(w, h)?;
     }
@@ -88,7 +90,7 @@ fn open<'a>(
         (Format::Heic | Format::Avif, _) => Box::new(heif::HeifDecoder::new(
             bytes,
             format,
-            limits.max_pixels,
+            limits,
             keep_sixteen_bit,
         )?),
         (_, Some(image_format)) => {
@@ -107,6 +109,17 @@ fn open<'a>(
     // image-rs does not reserve its output buffer against Limits (design.md §3): check here.
     limits.check_memory(decoder.total_bytes())?;
     Ok(decoder)
+}
+
+/// The largest width and height the file declares ([`crate::container::declared_size`], and
+/// HEIF's from its container), for refusing it before anything decodes it.
+pub(crate) fn declared_size(format: Format, bytes: &[u8]) -> Option<(u64, u64)> {
+    match format {
+        Format::Heic | Format::Avif => {
+            heif::declared_size(bytes, format).map(|(w, h)| (u64::from(w), u64::from(h)))
+        }
+        _ => crate::container::declared_size(format, bytes),
+    }
 }
 
 /// The orientation to apply: EXIF's tag, else XMP's `tiff:Orientation`, else the
