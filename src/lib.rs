@@ -25,6 +25,7 @@ mod format;
 mod limits;
 mod metadata;
 mod naming;
+mod note;
 mod options;
 mod pipeline;
 mod pixels;
@@ -58,13 +59,14 @@ pub use metadata::{Metadata, exif_capture_time, exif_orientation};
 pub use naming::{
     Collision, DateSource, DateTime, NAME_FIELDS, NameInput, NameOutput, NameTemplate, Names,
 };
+pub use note::Note;
 pub use options::{
     AVIF_SPEED_RANGE, ByteSize, ChromaSubsampling, ColorPolicy, EncodeOptions, Filter, Fit, Job,
     JpegPreset, MetadataPolicy, PngCompression, QUALITY_RANGE, ResizeSpec, Rgb, VisualLevel,
     VisualQuality,
 };
 pub use pipeline::{
-    Note, Output, SourceInfo, Timings, convert, convert_browser_decoded, convert_pixels, estimate,
+    Output, SourceInfo, Timings, convert, convert_browser_decoded, convert_pixels, estimate,
     inspect, sniff,
 };
 pub use pixels::{Pixels, Sample};

@@ -5,8 +5,8 @@ mod tiff;
 mod xmp;
 
 use crate::format::FormatInfo;
+use crate::note::Note;
 use crate::options::MetadataPolicy;
-use crate::pipeline::Note;
 
 use exif::{remove_exif_gps, reset_exif_orientation};
 use xmp::{Unreadable, remove_xmp_location, reset_xmp_orientation};
